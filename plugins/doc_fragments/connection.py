@@ -1,0 +1,159 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sso.onelogin contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The OneLogin connection options, documented once for the module and the lookup."""
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # The options themselves. Every door (module and lookup) extends this fragment.
+    # The lookup also extends PLUGINS below, which adds the variable, environment and
+    # ansible.cfg sources. The module reads the same environment variables and
+    # ansible.cfg keys on the controller (it runs there), but not inventory variables.
+    DOCUMENTATION = r"""
+options:
+  client_id:
+    description:
+      - The client ID of a OneLogin API credential (Developers > API Credentials in the OneLogin admin portal).
+      - Required. When not given here, it is read from the E(ONELOGIN_CLIENT_ID) environment variable on the controller,
+        then from C(client_id) in the C([onelogin]) section of C(ansible.cfg).
+    type: str
+  client_secret:
+    description:
+      - The client secret of that API credential. It is never printed, logged or written to disk.
+      - Required. When not given here, it is read from the E(ONELOGIN_CLIENT_SECRET) environment variable on the controller.
+        It is deliberately not read from C(ansible.cfg).
+    type: str
+  region:
+    description:
+      - The OneLogin region of the tenant, used to build the legacy regional API host C(https://api.<region>.onelogin.com)
+        when neither O(api_url) nor O(subdomain) is set.
+      - Environment variable E(ONELOGIN_REGION); C(region) in the C([onelogin]) section of C(ansible.cfg).
+    type: str
+    choices: [us, eu]
+    default: us
+  subdomain:
+    description:
+      - The tenant's subdomain, for example V(acme) for C(https://acme.onelogin.com). OneLogin recommends the subdomain
+        host over the regional one.
+      - Takes precedence over O(region); O(api_url) takes precedence over it.
+      - Environment variable E(ONELOGIN_SUBDOMAIN); C(subdomain) in the C([onelogin]) section of C(ansible.cfg).
+    type: str
+  api_url:
+    description:
+      - The base URL of the OneLogin API, scheme and host with an optional port and nothing else,
+        for example V(https://acme.onelogin.com) or V(http://127.0.0.1:8080) for the bundled emulator.
+      - Takes precedence over O(subdomain) and O(region).
+      - A plain C(http://) URL is accepted only for a loopback host (C(127.0.0.0/8), C(::1), C(localhost)), so that
+        the client secret never travels in clear text over a network.
+      - Environment variable E(ONELOGIN_API_URL); C(api_url) in the C([onelogin]) section of C(ansible.cfg).
+    type: str
+  token_api:
+    description:
+      - Which OneLogin token endpoint to use.
+      - V(v2) calls C(POST /auth/oauth2/v2/token). OneLogin hands every caller with the same credentials the same token
+        until it expires.
+      - V(v1) calls C(POST /auth/oauth2/token). Every new v1 token invalidates the older tokens of those credentials,
+        which is why this collection mints exactly one token per run and shares it.
+      - Environment variable E(ONELOGIN_TOKEN_API); C(token_api) in the C([onelogin]) section of C(ansible.cfg).
+    type: str
+    choices: [v2, v1]
+    default: v2
+  validate_certs:
+    description:
+      - Whether to verify the TLS certificate of the OneLogin API. Turn it off only to test against a host with a
+        self-signed certificate.
+      - Environment variable E(ONELOGIN_VALIDATE_CERTS); C(validate_certs) in the C([onelogin]) section of C(ansible.cfg).
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds to wait for OneLogin to accept the connection, and again for each read of its answer.
+      - Environment variable E(ONELOGIN_TIMEOUT); C(timeout) in the C([onelogin]) section of C(ansible.cfg).
+    type: int
+    default: 10
+  min_ttl:
+    description:
+      - A cached token is handed out only while it has more than this many seconds left. When it has less, a new token
+        is obtained, once, and shared with every host and task of the run.
+      - Environment variable E(ONELOGIN_MIN_TTL); C(min_ttl) in the C([onelogin]) section of C(ansible.cfg).
+    type: int
+    default: 300
+"""
+
+    # Extra sources for plugins (the lookup). Secrets get no ini entry on purpose.
+    PLUGINS = r"""
+options:
+  client_id:
+    env:
+      - name: ONELOGIN_CLIENT_ID
+    vars:
+      - name: onelogin_client_id
+    ini:
+      - section: onelogin
+        key: client_id
+  client_secret:
+    env:
+      - name: ONELOGIN_CLIENT_SECRET
+    vars:
+      - name: onelogin_client_secret
+  region:
+    env:
+      - name: ONELOGIN_REGION
+    vars:
+      - name: onelogin_region
+    ini:
+      - section: onelogin
+        key: region
+  subdomain:
+    env:
+      - name: ONELOGIN_SUBDOMAIN
+    vars:
+      - name: onelogin_subdomain
+    ini:
+      - section: onelogin
+        key: subdomain
+  api_url:
+    env:
+      - name: ONELOGIN_API_URL
+    vars:
+      - name: onelogin_api_url
+    ini:
+      - section: onelogin
+        key: api_url
+  token_api:
+    env:
+      - name: ONELOGIN_TOKEN_API
+    vars:
+      - name: onelogin_token_api
+    ini:
+      - section: onelogin
+        key: token_api
+  validate_certs:
+    env:
+      - name: ONELOGIN_VALIDATE_CERTS
+    vars:
+      - name: onelogin_validate_certs
+    ini:
+      - section: onelogin
+        key: validate_certs
+  timeout:
+    env:
+      - name: ONELOGIN_TIMEOUT
+    vars:
+      - name: onelogin_timeout
+    ini:
+      - section: onelogin
+        key: timeout
+  min_ttl:
+    env:
+      - name: ONELOGIN_MIN_TTL
+    vars:
+      - name: onelogin_min_ttl
+    ini:
+      - section: onelogin
+        key: min_ttl
+"""

@@ -1,0 +1,313 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sso.onelogin contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# FOR INTERNAL COLLECTION USE ONLY. This is not a public API: it may change without notice.
+
+"""The options model shared by the module and the lookup.
+
+The options are declared once, in the ``sso.onelogin.connection`` doc fragment. Ansible's
+ConfigManager loads them (with their env, vars and ansible.cfg sources) as the configuration
+definitions of the ``sso.onelogin.onelogin_token`` lookup; both doors resolve them through
+ConfigManager, so precedence, type coercion and defaults are Ansible's own and identical for
+the module and the lookup. This module then checks the values and derives the base URL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import os
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from ansible import constants as C
+
+from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
+
+LOOKUP_NAME = 'sso.onelogin.onelogin_token'
+MODULE = 'module'
+LOOKUP = 'lookup'
+
+# Names of the connection options, in documentation order. The doc fragment is the source;
+# tests/unit/plugins/plugin_utils/test_options.py checks that the two agree.
+CONNECTION_OPTIONS = (
+    'client_id', 'client_secret', 'region', 'subdomain', 'api_url',
+    'token_api', 'validate_certs', 'timeout', 'min_ttl',
+)
+SECRET_OPTIONS = frozenset(('client_secret',))
+
+# OneLogin documents a token lifetime of 10 hours.
+DOCUMENTED_TOKEN_LIFETIME = 36000
+
+_CONTROL = re.compile(r'[\x00-\x1f\x7f]')
+_SUBDOMAIN = re.compile(r'^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$')
+_NATIVE = {'str': str, 'string': str, 'bool': bool, 'boolean': bool, 'int': int, 'integer': int}
+
+
+_CONFIG_NAME = []
+
+
+def _config_name():
+    """The name ConfigManager files the lookup's option definitions under (loading the lookup once).
+
+    Loading the lookup class registers its options (the doc fragment) with ConfigManager. The action
+    plugin runs in a worker that may not have loaded it yet.
+    """
+    if not _CONFIG_NAME:
+        from ansible.plugins.loader import lookup_loader
+        plugin_class = lookup_loader.get(LOOKUP_NAME, class_only=True)
+        if plugin_class is None:
+            raise OneLoginError('The %s lookup, which defines the OneLogin options, could not be loaded. Reinstall '
+                                'the sso.onelogin collection: a file of it is missing.' % LOOKUP_NAME)
+        _CONFIG_NAME.append(getattr(plugin_class, '_load_name', None) or LOOKUP_NAME)
+    return _CONFIG_NAME[0]
+
+
+def definitions():
+    """Return ConfigManager's definitions of the connection options."""
+    defs = C.config.get_configuration_definitions('lookup', _config_name())
+    missing = [name for name in CONNECTION_OPTIONS if name not in (defs or {})]
+    if missing:
+        raise OneLoginError(
+            'The option definitions of %s could not be loaded (missing: %s). Reinstall the sso.onelogin '
+            'collection: a file of it is missing or damaged.' % (LOOKUP_NAME, ', '.join(missing)))
+    return defs
+
+
+def describe_sources(name, door, defs=None):
+    """Say in words where option ``name`` can be set, for error messages."""
+    defs = defs if defs is not None else definitions()
+    spec = defs.get(name, {})
+    if door == MODULE:
+        places = ['the task argument %s (or module_defaults for group/sso.onelogin.onelogin)' % name]
+    else:
+        places = ['the lookup keyword %s=' % name]
+        places += ['the variable %s' % entry['name'] for entry in spec.get('vars') or []]
+    places += ['the %s environment variable' % entry['name'] for entry in spec.get('env') or []]
+    places += ['%s in the [%s] section of ansible.cfg' % (entry['key'], entry['section'])
+               for entry in spec.get('ini') or []]
+    if len(places) == 1:
+        return places[0]
+    return '%s or %s' % (', '.join(places[:-1]), places[-1])
+
+
+def _template(value, templar):
+    # ansible-core < 2.19 hands lookups the raw, untemplated variables; 2.19+ templates them
+    # lazily on access (and ignores untrusted strings here). Template only what looks like one.
+    if templar is not None and isinstance(value, str) and ('{{' in value or '{%' in value):
+        return templar.template(value)
+    return value
+
+
+def _native(value, type_name):
+    """Strip ansible-core 2.19+ data tags (and vault wrappers) to the plain Python type."""
+    if value is None:
+        return None
+    return _NATIVE.get(type_name, str)(value)
+
+
+def collect(direct, variables=None, door=LOOKUP, templar=None):
+    """Resolve every connection option with Ansible's precedence; return ``(values, origins)``.
+
+    ``direct``: task arguments (module) or lookup keywords. ``variables``: the task's variables
+    (lookup only; the module does not read inventory variables).
+    """
+    defs = definitions()
+    values, origins = {}, {}
+    for name in CONNECTION_OPTIONS:
+        spec = defs[name]
+        try:
+            value, origin = C.config.get_config_value_and_origin(
+                name, plugin_type='lookup', plugin_name=_config_name(), variables=variables, direct=direct)
+            if origin and str(origin).startswith('var'):
+                value = _template(value, templar)
+            value = _native(value, spec.get('type'))
+        except OneLoginError:
+            raise
+        except Exception:  # ConfigManager's type and choice errors; their text may echo the value
+            raise OneLoginError(_invalid_message(name, spec, direct, door)) from None
+        values[name] = value
+        origins[name] = origin
+    return values, origins
+
+
+def _invalid_message(name, spec, direct, door):
+    expected = {'int': 'a whole number', 'integer': 'a whole number', 'bool': 'a boolean (true or false)',
+                'boolean': 'a boolean (true or false)'}.get(spec.get('type'), 'a string')
+    if spec.get('choices'):
+        expected = 'one of %s' % ', '.join(str(c) for c in spec['choices'])
+    shown = ''
+    if name not in SECRET_OPTIONS and direct and name in direct:
+        shown = ' (got %r)' % (str(direct[name]),)
+    return 'Invalid value for the OneLogin option %s%s: expected %s. Check %s.' % (
+        name, shown, expected, describe_sources(name, door))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated connection settings. ``repr`` never shows the secret."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    base_url: str
+    token_api: str = 'v2'
+    validate_certs: bool = True
+    timeout: int = 10
+    min_ttl: int = 300
+    door: str = field(default=LOOKUP, compare=False)
+
+    @property
+    def cache_key(self):
+        """Stable name of this credential set's cache entry; the secret only enters through a hash."""
+        digest = hashlib.sha256()
+        for part in ('sso.onelogin/token-cache', self.base_url, self.client_id, self.client_secret):
+            digest.update(part.encode('utf-8'))
+            digest.update(b'\0')
+        return digest.hexdigest()
+
+    @property
+    def secrets(self):
+        return (self.client_secret,)
+
+    def where(self, name):
+        return describe_sources(name, self.door)
+
+
+def settings_from(values, door=LOOKUP):
+    """Check resolved option values and build :class:`Settings`; raise OneLoginError on bad input."""
+    def where(name):
+        return describe_sources(name, door)
+
+    client_id = values.get('client_id')
+    client_secret = values.get('client_secret')
+    if client_id is None or not str(client_id).strip():
+        raise OneLoginError(
+            'No OneLogin client ID was given%s. Set %s.' % (' (it is empty)' if client_id is not None else '',
+                                                             where('client_id')))
+    if client_secret is None or not str(client_secret).strip():
+        raise OneLoginError(
+            'No OneLogin client secret was given%s. Set %s.' % (' (it is empty)' if client_secret is not None else '',
+                                                                 where('client_secret')))
+    if _CONTROL.search(client_id):
+        raise OneLoginError(
+            'The OneLogin client_id contains a control character (such as a line break); nothing was sent. '
+            'Check %s for stray characters.' % where('client_id'))
+    if _CONTROL.search(client_secret):
+        raise OneLoginError(
+            'The OneLogin client_secret contains a control character (such as a line break); nothing was sent. '
+            'Check %s for stray characters, for example a trailing newline from a file.' % where('client_secret'))
+    if client_id != client_id.strip() or client_secret != client_secret.strip():
+        raise OneLoginError(
+            'The OneLogin client_id or client_secret starts or ends with a space; nothing was sent. '
+            'Check %s and %s.' % (where('client_id'), where('client_secret')))
+
+    timeout = values.get('timeout')
+    if timeout is None or timeout <= 0:
+        raise OneLoginError('The OneLogin option timeout must be a positive number of seconds, not %s. Check %s.'
+                            % (timeout, where('timeout')))
+    min_ttl = values.get('min_ttl')
+    if min_ttl is None or min_ttl < 0 or min_ttl >= DOCUMENTED_TOKEN_LIFETIME:
+        raise OneLoginError(
+            'The OneLogin option min_ttl must be at least 0 and below the token lifetime of %d seconds, not %s. '
+            'Check %s.' % (DOCUMENTED_TOKEN_LIFETIME, min_ttl, where('min_ttl')))
+
+    return Settings(
+        client_id=client_id,
+        client_secret=client_secret,
+        base_url=base_url_from(values, door),
+        token_api=values.get('token_api') or 'v2',
+        validate_certs=bool(values.get('validate_certs', True)),
+        timeout=int(timeout),
+        min_ttl=int(min_ttl),
+        door=door,
+    )
+
+
+def base_url_from(values, door=LOOKUP):
+    """``api_url`` if set, else ``https://<subdomain>.onelogin.com``, else ``https://api.<region>.onelogin.com``."""
+    api_url = values.get('api_url')
+    if api_url:
+        return normalize_api_url(api_url, door)
+    subdomain = values.get('subdomain')
+    if subdomain:
+        if not _SUBDOMAIN.match(subdomain):
+            hint = ''
+            if '.' in subdomain or '/' in subdomain:
+                hint = (' Give only the first label (for https://acme.onelogin.com that is "acme"), '
+                        'or set a full URL with %s.' % describe_sources('api_url', door))
+            raise OneLoginError('The OneLogin subdomain %r is not a valid host name label.%s'
+                                % (subdomain, hint or ' Check %s.' % describe_sources('subdomain', door)))
+        return 'https://%s.onelogin.com' % subdomain.lower()
+    region = values.get('region') or 'us'
+    if region not in ('us', 'eu'):
+        raise OneLoginError('Unknown OneLogin region %r: use us or eu. Check %s.'
+                            % (region, describe_sources('region', door)))
+    return 'https://api.%s.onelogin.com' % region
+
+
+def is_loopback(host):
+    if host.lower() == 'localhost':
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def normalize_api_url(api_url, door=LOOKUP):
+    where = describe_sources('api_url', door)
+    if _CONTROL.search(api_url):
+        raise OneLoginError('The OneLogin api_url contains a control character. Check %s.' % where)
+    try:
+        parts = urlsplit(api_url.strip())
+        host = parts.hostname
+        port = parts.port
+    except ValueError:
+        raise OneLoginError('The OneLogin api_url %r is not a valid URL. Check %s.' % (api_url, where)) from None
+    if parts.scheme not in ('http', 'https') or not host:
+        raise OneLoginError(
+            'The OneLogin api_url %r is not an absolute http(s) URL: give scheme and host, for example '
+            'https://acme.onelogin.com. Check %s.' % (api_url, where))
+    if parts.username is not None or parts.password is not None:
+        raise OneLoginError(
+            'The OneLogin api_url must not contain a user name or password; pass credentials with client_id and '
+            'client_secret. Check %s.' % where)
+    if parts.path not in ('', '/') or parts.query or parts.fragment:
+        raise OneLoginError(
+            'The OneLogin api_url %r has a path, query or fragment; give only scheme, host and optional port '
+            '(for example https://acme.onelogin.com), the collection adds the API paths. Check %s.'
+            % (api_url, where))
+    if parts.scheme == 'http' and not is_loopback(host):
+        raise OneLoginError(
+            'Refusing to send the OneLogin client secret in clear text to %s: a plain http:// api_url is allowed '
+            'only for a loopback host (127.0.0.0/8, ::1, localhost), such as the bundled emulator. '
+            'Use https://, and check %s.' % (host, where))
+    netloc = '[%s]' % host if ':' in host else host.lower()
+    if port is not None:
+        netloc = '%s:%d' % (netloc, port)
+    return '%s://%s' % (parts.scheme, netloc)
+
+
+def candidate_secrets(direct, variables=None):
+    """Every value that may be the client secret, to scrub from messages (a safety net only)."""
+    found = [(direct or {}).get(name) for name in SECRET_OPTIONS]
+    defs = C.config.get_configuration_definitions('lookup', _config_name()) or {}
+    for name in SECRET_OPTIONS:
+        spec = defs.get(name, {})
+        found += [os.environ.get(entry['name']) for entry in spec.get('env') or []]
+        if variables:
+            for entry in spec.get('vars') or []:
+                try:
+                    found.append(variables.get(entry['name']))
+                except Exception:  # an undefined or broken variable: nothing to scrub
+                    pass
+    return [str(value) for value in found if isinstance(value, str) and value]
+
+
+def resolve(direct, variables=None, door=LOOKUP, templar=None):
+    """Resolve and check the connection options in one call."""
+    values, dummy = collect(direct, variables=variables, door=door, templar=templar)
+    return settings_from(values, door=door)

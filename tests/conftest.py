@@ -1,0 +1,94 @@
+"""Fixtures shared by the unit and integration tests: the OneLogin emulator, in-thread or as a process."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import secrets
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
+EMULATOR_PATH = os.path.join(TESTS, 'emulator', 'onelogin_emulator.py')
+
+
+def load_emulator():
+    spec = importlib.util.spec_from_file_location('onelogin_emulator', EMULATOR_PATH)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault('onelogin_emulator', module)
+    spec.loader.exec_module(module)
+    return sys.modules['onelogin_emulator']
+
+
+def new_credentials():
+    return 'client-' + secrets.token_hex(8), 'secret-' + secrets.token_hex(24)
+
+
+class RunningEmulator:
+    """What a test needs to know about an emulator: where it is, its credentials, its counters."""
+
+    def __init__(self, url, client_id, client_secret):
+        self.url = url
+        self.client_id = client_id
+        self.client_secret = client_secret
+
+    def _call(self, method, path):
+        request = urllib.request.Request(self.url + path, method=method, data=b'' if method == 'POST' else None)
+        with urllib.request.urlopen(request, timeout=10) as response:  # loopback only
+            return json.loads(response.read().decode('utf-8'))
+
+    def stats(self):
+        return self._call('GET', '/__emulator__/stats')
+
+    def reset(self):
+        self._call('POST', '/__emulator__/reset')
+
+    def env(self, **extra):
+        """Environment for an ansible-playbook run against this emulator."""
+        env = dict(os.environ, ONELOGIN_API_URL=self.url, ONELOGIN_CLIENT_ID=self.client_id,
+                   ONELOGIN_CLIENT_SECRET=self.client_secret, NO_PROXY='127.0.0.1,localhost')
+        env.update(extra)
+        return env
+
+
+@pytest.fixture
+def emulator():
+    """An emulator serving from a thread of the test process, with fresh credentials."""
+    module = load_emulator()
+    client_id, client_secret = new_credentials()
+    server = module.start_in_thread({client_id: client_secret})
+    try:
+        yield RunningEmulator(server.url, client_id, client_secret)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def start_emulator_process(tmp_path, *extra_args):
+    client_id, client_secret = new_credentials()
+    port_file = tmp_path / 'emulator.port'
+    process = subprocess.Popen(
+        [sys.executable, EMULATOR_PATH, '--client', '%s:%s' % (client_id, client_secret),
+         '--port-file', str(port_file), '--max-runtime', '1800'] + list(extra_args),
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    url = process.stdout.readline().strip()  # printed once listening: no polling needed
+    if not url.startswith('http://127.0.0.1:'):
+        process.kill()
+        raise RuntimeError('the emulator did not start')
+    return process, RunningEmulator(url, client_id, client_secret)
+
+
+@pytest.fixture
+def emulator_process(tmp_path):
+    """An emulator in a process of its own, as users run it."""
+    process, running = start_emulator_process(tmp_path)
+    try:
+        yield running
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        process.stdout.close()
