@@ -42,7 +42,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes.conn
   - ansible.builtin.action_common_attributes.facts
   - ansible.builtin.action_common_attributes.flow
-  - ansible.builtin.action_common_attributes.action_groups
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
   action:
     support: full

@@ -1,0 +1,99 @@
+"""The sso.onelogin.onelogin_token lookup, loaded through Ansible's plugin loader."""
+
+from __future__ import annotations
+
+from unittest.mock import MagicMock
+
+import pytest
+from ansible.errors import AnsibleLookupError
+from ansible.parsing.dataloader import DataLoader
+from ansible.plugins.loader import lookup_loader
+from ansible.template import Templar
+
+from ansible_collections.sso.onelogin.plugins.action.onelogin_token import ActionModule
+from ansible_collections.sso.onelogin.plugins.plugin_utils import _options
+
+FACT_KEYS = {'access_token', 'token_type', 'expires_in', 'expires_at', 'created_at', 'account_id', 'api_url'}
+
+
+def lookup():
+    loader = DataLoader()
+    return lookup_loader.get('sso.onelogin.onelogin_token', loader=loader, templar=Templar(loader=loader))
+
+
+@pytest.fixture
+def creds(emulator, clean_env, run_cache):
+    return {'api_url': emulator.url, 'client_id': emulator.client_id, 'client_secret': emulator.client_secret}
+
+
+def test_returns_the_token_and_reuses_it(emulator, creds):
+    first = lookup().run([], variables={}, **creds)
+    second = lookup().run([], variables={}, **creds)
+    assert isinstance(first, list) and len(first) == 1
+    assert type(first[0]) is str and len(first[0]) >= 32
+    assert second == first
+    assert emulator.stats()['exchanges'] == 1
+
+
+def test_record_output_has_the_fact_keys(emulator, creds):
+    token = lookup().run([], variables={}, **creds)[0]
+    record = lookup().run([], variables={}, output='record', **creds)[0]
+    assert set(record) == FACT_KEYS
+    assert record['access_token'] == token
+    assert record['api_url'] == emulator.url
+
+
+def test_reads_variables(emulator, clean_env, run_cache):
+    variables = {'onelogin_api_url': emulator.url, 'onelogin_client_id': emulator.client_id,
+                 'onelogin_client_secret': emulator.client_secret, 'onelogin_token_api': 'v1'}
+    assert lookup().run([], variables=variables)[0]
+    assert emulator.stats()['exchanges_v1'] == 1
+
+
+def test_keywords_win_over_variables(emulator, clean_env, run_cache):
+    variables = {'onelogin_api_url': 'https://unused.example.com', 'onelogin_client_id': 'someone-else',
+                 'onelogin_client_secret': 'not-this-one'}
+    lookup().run([], variables=variables, api_url=emulator.url, client_id=emulator.client_id,
+                 client_secret=emulator.client_secret)
+    assert emulator.stats()['exchanges_ok'] == 1
+
+
+def test_shares_the_cache_with_the_module(emulator, creds):
+    from ansible.playbook.play_context import PlayContext
+    from ansible.playbook.task import Task
+    task = Task()
+    task.args = dict(creds)
+    loader = DataLoader()
+    action = ActionModule(task=task, connection=MagicMock(), play_context=PlayContext(), loader=loader,
+                          templar=Templar(loader=loader), shared_loader_obj=None)
+    fact = action.run(task_vars={})['ansible_facts']['onelogin_token']
+    assert lookup().run([], variables={}, **creds) == [fact['access_token']]
+    assert emulator.stats()['exchanges'] == 1
+
+
+@pytest.mark.parametrize('terms, kwargs, expected', [
+    (['x'], {}, 'takes no terms'),
+    ([], {'output': 'everything'}, 'access_token or record'),
+    ([], {'colour': 'blue'}, 'Unsupported options'),
+    ([], {'client_secret': 'x'}, 'onelogin_client_id'),
+    ([], {'client_id': 'x', 'client_secret': 'y', 'token_api': 'v3'}, 'ONELOGIN_TOKEN_API'),
+])
+def test_bad_input_raises_a_lookup_error_before_any_request(emulator, clean_env, run_cache, terms, kwargs, expected):
+    with pytest.raises(AnsibleLookupError) as caught:
+        lookup().run(terms, variables={}, **kwargs)
+    assert expected in str(caught.value)
+    assert emulator.stats()['exchanges'] == 0
+
+
+def test_rejected_secret_raises_without_the_secret(emulator, creds):
+    wrong = 'not-' + emulator.client_secret
+    with pytest.raises(AnsibleLookupError) as caught:
+        lookup().run([], variables={}, **dict(creds, client_secret=wrong))
+    message = str(caught.value)
+    assert 'credentials were rejected' in message
+    assert 'onelogin_client_secret' in message
+    assert wrong not in message and emulator.client_secret not in message
+
+
+def test_connection_options_match_the_lookup_documentation():
+    assert set(_options.CONNECTION_OPTIONS) <= set(_options.definitions())

@@ -1,0 +1,545 @@
+"""Unit tests of the HTTP client (``_client.exchange`` and ``_client.make_record``).
+
+Successful exchanges run against the real OneLogin emulator serving in a thread. Everything the
+emulator cannot be made to do (odd error shapes, redirects, slow answers, TLS) is played by a
+small canned-answer HTTP server started on 127.0.0.1 by the ``stub`` fixture below, which also
+records every request it receives so that the tests can check what went over the wire.
+"""
+
+from __future__ import annotations
+
+import base64
+import calendar
+import datetime
+import json
+import secrets
+import socket
+import ssl
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+
+from ansible_collections.sso.onelogin.plugins.plugin_utils import _client
+from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
+
+V2_PATH = '/auth/oauth2/v2/token'
+V1_PATH = '/auth/oauth2/token'
+# The account id the emulator hands out with every token (tests/emulator/onelogin_emulator.py).
+EMULATOR_ACCOUNT_ID = 555555
+# A fixed controller time of a token request: 2024-05-01 12:00:00 UTC.
+REQUESTED_AT = calendar.timegm((2024, 5, 1, 12, 0, 0, 0, 0, 0))
+
+
+# -- a canned-answer HTTP server ---------------------------------------------------------------
+
+class _StubHandler(BaseHTTPRequestHandler):
+    def _answer(self):
+        stub = self.server.stub
+        length = int(self.headers.get('Content-Length') or 0)
+        body = self.rfile.read(length) if length else b''
+        stub.requests.append({'method': self.command, 'path': self.path, 'headers': self.headers, 'body': body})
+        if stub.hold:
+            # A slow server: hold the answer back (cut short when the fixture ends).
+            stub.release.wait(stub.hold)
+        self.send_response(stub.status)
+        for name, value in stub.headers.items():
+            self.send_header(name, value)
+        self.send_header('Content-Length', str(len(stub.body)))
+        self.end_headers()
+        self.wfile.write(stub.body)
+
+    do_GET = do_POST = do_PUT = _answer
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        pass
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # a client that gave up (timeout, TLS refusal) is expected here
+
+
+class StubServer:
+    """Answers every request with one canned status, body and headers; records the requests."""
+
+    def __init__(self, tls_context=None):
+        self.status = 200
+        self.body = b''
+        self.headers = {}
+        self.hold = 0
+        self.release = threading.Event()
+        self.requests = []
+        self.server = _QuietServer(('127.0.0.1', 0), _StubHandler)
+        self.server.stub = self
+        scheme = 'http'
+        if tls_context is not None:
+            self.server.socket = tls_context.wrap_socket(self.server.socket, server_side=True)
+            scheme = 'https'
+        self.url = '%s://127.0.0.1:%d' % (scheme, self.server.server_address[1])
+        # A short poll interval so that shutdown() at teardown does not wait half a second.
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={'poll_interval': 0.01},
+                                       name='stub-server', daemon=True)
+
+    def answer(self, status, body=b'', headers=None):
+        """Set the canned answer. A dict or list body is sent as JSON."""
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode('utf-8')
+            headers = {'Content-Type': 'application/json'} if headers is None else headers
+        elif isinstance(body, str):
+            body = body.encode('utf-8')
+        self.status = status
+        self.body = body
+        self.headers = headers or {}
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def stub():
+    server = StubServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def tls_stub(tmp_path):
+    """The stub behind TLS with a freshly made self-signed certificate for 127.0.0.1."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    import ipaddress
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, '127.0.0.1')])
+    start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=1)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(start)
+            .not_valid_after(start + datetime.timedelta(days=3))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address('127.0.0.1'))]), False)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / 'cert.pem', tmp_path / 'key.pem'
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert_file), str(key_file))
+    server = StubServer(tls_context=context).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(autouse=True)
+def no_proxy(monkeypatch):
+    """Loopback requests must not be sent to a proxy of the developer's environment."""
+    for name in ('HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'all_proxy'):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv('NO_PROXY', '127.0.0.1,localhost')
+    monkeypatch.setenv('no_proxy', '127.0.0.1,localhost')
+
+
+@pytest.fixture
+def creds():
+    """Fresh credentials and a token value that must never show up in a message."""
+    return {'client_id': 'client-' + secrets.token_hex(6), 'client_secret': 'secret-' + secrets.token_hex(20),
+            'token': 'tok' + secrets.token_hex(30)}
+
+
+@pytest.fixture
+def stub_settings(settings_for, stub, creds):
+    def build(**values):
+        values.setdefault('api_url', stub.url)
+        return settings_for(client_id=creds['client_id'], client_secret=creds['client_secret'], **values)
+    return build
+
+
+def _fixed(moment):
+    return lambda: moment
+
+
+def _assert_clean(message, creds):
+    assert creds['client_secret'] not in message
+    assert creds['token'] not in message
+
+
+def _use_token(base_url, token):
+    return requests.get(base_url + '/api/2/users', headers={'Authorization': 'Bearer %s' % token}, timeout=10)
+
+
+# -- success against the real emulator ----------------------------------------------------------
+
+@pytest.mark.parametrize('token_api', ['v2', 'v1'])
+def test_exchange_against_emulator(emulator, settings_for, token_api):
+    settings = settings_for(emulator, token_api=token_api)
+    before = time.time()
+    record = _client.exchange(settings, now=_fixed(before))
+    after = time.time()
+
+    assert set(record) == {'access_token', 'token_type', 'created_at', 'expires_at', 'account_id', 'api_url',
+                           'token_api', 'client_id'}
+    assert isinstance(record['access_token'], str) and record['access_token']
+    assert record['token_type'] == 'bearer'
+    assert record['account_id'] == EMULATOR_ACCOUNT_ID
+    assert record['api_url'] == emulator.url
+    assert record['token_api'] == token_api
+    assert record['client_id'] == emulator.client_id
+    # The emulator's tokens live 36000 s (OneLogin's documented lifetime) from their creation, which
+    # lies between before and after (its created_at is rounded down to the millisecond).
+    assert before - 1 + 36000 <= record['expires_at'] <= before + 36000
+    created = calendar.timegm(time.strptime(record['created_at'], '%Y-%m-%dT%H:%M:%SZ'))
+    assert int(before) - 1 <= created <= after
+
+    stats = emulator.stats()
+    assert stats['exchanges'] == 1
+    assert stats['exchanges_ok'] == 1
+    assert stats['exchanges_' + token_api] == 1
+    assert stats['tokens_minted'] == 1
+    # The token is the one the emulator knows: it works for an API call.
+    assert _use_token(emulator.url, record['access_token']).status_code == 200
+
+
+def test_exchange_v1_twice_gives_a_new_token_and_kills_the_old(emulator, settings_for):
+    settings = settings_for(emulator, token_api='v1')
+    first = _client.exchange(settings)
+    second = _client.exchange(settings)
+    assert first['access_token'] != second['access_token']
+    assert _use_token(emulator.url, first['access_token']).status_code == 401
+    assert _use_token(emulator.url, second['access_token']).status_code == 200
+    assert emulator.stats()['exchanges_v1'] == 2
+
+
+def test_exchange_wrong_secret_against_emulator(emulator, settings_for):
+    wrong = 'wrong-' + secrets.token_hex(16)
+    settings = settings_for(api_url=emulator.url, client_id=emulator.client_id, client_secret=wrong)
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(settings)
+    message = str(excinfo.value)
+    assert 'HTTP 401 from %s%s' % (emulator.url, V2_PATH) in message
+    assert '"Authentication Failure"' in message
+    assert wrong not in message
+    assert emulator.stats()['exchanges_failed'] == 1
+
+
+# -- what goes over the wire ----------------------------------------------------------------------
+
+def test_v2_request_uses_http_basic(stub, stub_settings, creds):
+    stub.answer(200, {'access_token': creds['token'], 'expires_in': 36000, 'token_type': 'bearer'})
+    _client.exchange(stub_settings(token_api='v2'))
+
+    assert len(stub.requests) == 1
+    sent = stub.requests[0]
+    assert sent['method'] == 'POST'
+    assert sent['path'] == V2_PATH
+    expected = base64.b64encode(('%s:%s' % (creds['client_id'], creds['client_secret'])).encode('ascii')).decode('ascii')
+    assert sent['headers']['Authorization'] == 'Basic ' + expected
+    assert sent['headers']['Content-Type'] == 'application/json'
+    assert json.loads(sent['body'].decode('utf-8')) == {'grant_type': 'client_credentials'}
+
+
+def test_v1_request_uses_the_client_id_header(stub, stub_settings, creds):
+    stub.answer(200, {'status': {'error': False, 'code': 200, 'type': 'success', 'message': 'Success'},
+                      'data': [{'access_token': creds['token'], 'expires_in': 36000, 'token_type': 'bearer'}]})
+    _client.exchange(stub_settings(token_api='v1'))
+
+    assert len(stub.requests) == 1
+    sent = stub.requests[0]
+    assert sent['method'] == 'POST'
+    assert sent['path'] == V1_PATH
+    assert sent['headers']['Authorization'] == 'client_id:%s, client_secret:%s' % (creds['client_id'],
+                                                                                   creds['client_secret'])
+    assert len(sent['headers'].get_all('Authorization')) == 1
+    assert sent['headers']['Content-Type'] == 'application/json'
+    assert json.loads(sent['body'].decode('utf-8')) == {'grant_type': 'client_credentials'}
+
+
+@pytest.mark.parametrize('token_api, wrap', [('v2', False), ('v1', True)])
+def test_exchange_parses_flat_and_wrapped_answers(stub, stub_settings, creds, token_api, wrap):
+    payload = {'access_token': creds['token'], 'created_at': '2024-05-01T11:30:00.250Z', 'expires_in': 36000,
+               'refresh_token': 'refresh-' + secrets.token_hex(8), 'token_type': 'bearer', 'account_id': 4242}
+    body = {'status': {'error': False, 'code': 200, 'type': 'success', 'message': 'Success'}, 'data': [payload]} \
+        if wrap else payload
+    stub.answer(200, body)
+    record = _client.exchange(stub_settings(token_api=token_api), now=_fixed(REQUESTED_AT))
+    assert record == {
+        'access_token': creds['token'],
+        'token_type': 'bearer',
+        'created_at': '2024-05-01T11:30:00Z',
+        'expires_at': REQUESTED_AT - 1800 + 0.25 + 36000,
+        'account_id': 4242,
+        'api_url': stub.url,
+        'token_api': token_api,
+        'client_id': creds['client_id'],
+    }
+
+
+# -- OneLogin's error shapes ----------------------------------------------------------------------
+
+def _status_error(code, kind, message, token=None):
+    body = {'status': {'error': True, 'code': code, 'type': kind, 'message': message}}
+    if token:
+        body['data'] = [{'access_token': token, 'expires_in': 36000}]
+    return body
+
+
+CREDENTIAL_HINTS = ('client_id', 'client_secret', 'ONELOGIN_CLIENT_ID', 'ONELOGIN_CLIENT_SECRET')
+HOST_HINTS = ('ONELOGIN_API_URL', 'ONELOGIN_SUBDOMAIN', 'ONELOGIN_REGION', 'ONELOGIN_TOKEN_API')
+
+ERROR_CASES = [
+    # id, HTTP status, body (callable of the token), expected code, OneLogin's words, hints
+    ('v1-status-401', 401, lambda t: _status_error(401, 'Unauthorized', 'Authentication Failure'),
+     401, 'Authentication Failure', CREDENTIAL_HINTS),
+    ('status-error-in-http-200', 200, lambda t: _status_error(401, 'Unauthorized', 'Authentication Failure', t),
+     401, 'Authentication Failure', CREDENTIAL_HINTS),
+    ('status-error-code-as-string-in-http-200', 200,
+     lambda t: {'status': {'error': 'true', 'code': '403', 'type': 'Forbidden', 'message': 'Not allowed'}},
+     403, 'Not allowed', ('admin portal',)),
+    ('unauthorized-error', 401, lambda t: {'message': 'Unauthorized', 'statusCode': 401, 'name': 'UnauthorizedError'},
+     401, 'Unauthorized', CREDENTIAL_HINTS),
+    ('unauthorized-error-in-http-200', 200,
+     lambda t: {'message': 'Unauthorized', 'statusCode': 401, 'name': 'UnauthorizedError'},
+     401, 'Unauthorized', CREDENTIAL_HINTS),
+    ('bad-request-error', 400,
+     lambda t: {'status': 400, 'error': 'BadRequestError', 'description': 'grant_type is incorrect/absent'},
+     400, 'grant_type is incorrect/absent', ('malformed', 'token_api', 'ONELOGIN_TOKEN_API')),
+    ('oauth-error', 401, lambda t: {'error': 'invalid_client', 'error_description': 'Client authentication failed'},
+     401, 'Client authentication failed', CREDENTIAL_HINTS),
+    ('oauth-error-without-description', 400, lambda t: {'error': 'invalid_request'},
+     400, 'invalid_request', ('token_api',)),
+    ('not-found', 404, lambda t: _status_error(404, 'not found', 'No Route Exists'),
+     404, 'No Route Exists', HOST_HINTS),
+    ('rate-limited', 429, lambda t: {'message': 'Too Many Requests', 'statusCode': 429, 'name': 'TooManyRequests'},
+     429, 'Too Many Requests', ('rate limiting', 'Wait')),
+    ('internal-error', 500, lambda t: _status_error(500, 'Internal Server Error', 'Something went wrong'),
+     500, 'Something went wrong', ('internal error', 'create a new credential')),
+    ('unavailable-html', 503, lambda t: '<html><body>Service Unavailable</body></html>',
+     503, None, ('unavailable', 'Try again later')),
+    ('teapot-empty', 418, lambda t: b'', 418, None, ('ONELOGIN_API_URL',)),
+]
+
+
+@pytest.mark.parametrize('http_status, make_body, code, said, hints',
+                         [case[1:] for case in ERROR_CASES], ids=[case[0] for case in ERROR_CASES])
+def test_error_shapes(stub, stub_settings, creds, http_status, make_body, code, said, hints):
+    body = make_body(creds['token'])
+    stub.answer(http_status, body, headers=None if isinstance(body, dict) else {'Content-Type': 'text/html'})
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(stub_settings())
+    message = str(excinfo.value)
+
+    assert 'HTTP %d from %s%s' % (code, stub.url, V2_PATH) in message
+    if said is None:
+        assert 'OneLogin said' not in message
+    else:
+        assert 'OneLogin said: "%s"' % said in message
+    for hint in hints:
+        assert hint in message
+    _assert_clean(message, creds)
+    assert len(stub.requests) == 1
+
+
+def test_401_hint_names_the_tenant(stub, stub_settings):
+    stub.answer(401, _status_error(401, 'Unauthorized', 'Authentication Failure'))
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(stub_settings())
+    assert 'belong to the tenant at %s.' % stub.url in str(excinfo.value)
+
+
+def test_error_on_v1_names_the_v1_url(stub, stub_settings, creds):
+    stub.answer(200, _status_error(401, 'Unauthorized', 'Authentication Failure', creds['token']))
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(stub_settings(token_api='v1'))
+    message = str(excinfo.value)
+    assert 'HTTP 401 from %s%s' % (stub.url, V1_PATH) in message
+    _assert_clean(message, creds)
+
+
+def test_secret_echoed_by_the_server_is_scrubbed(stub, stub_settings, creds):
+    stub.answer(401, {'message': 'Unknown client secret %s' % creds['client_secret'], 'statusCode': 401})
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(stub_settings())
+    message = str(excinfo.value)
+    assert 'Unknown client secret ********' in message
+    _assert_clean(message, creds)
+
+
+@pytest.mark.parametrize('http_status', [301, 302, 307, 308])
+def test_redirect_is_refused_and_not_followed(stub, stub_settings, creds, http_status):
+    target = stub.url + '/elsewhere'
+    stub.answer(http_status, b'', headers={'Location': target})
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(stub_settings())
+    message = str(excinfo.value)
+    assert 'redirect (HTTP %d to %s)' % (http_status, target) in message
+    assert 'ONELOGIN_API_URL' in message
+    _assert_clean(message, creds)
+    # Not followed: the stub saw the token request and nothing else.
+    assert [(r['method'], r['path']) for r in stub.requests] == [('POST', V2_PATH)]
+
+
+def test_non_json_200_body(stub, stub_settings, creds):
+    stub.answer(200, '<html>login page %s %s</html>' % (creds['client_secret'], creds['token']),
+                headers={'Content-Type': 'text/html; charset=utf-8'})
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(stub_settings())
+    message = str(excinfo.value)
+    assert 'answered HTTP 200 with a body that is not JSON (text/html; charset=utf-8)' in message
+    assert 'ONELOGIN_TOKEN_API' in message
+    _assert_clean(message, creds)
+
+
+@pytest.mark.parametrize('body', [{'status': {'error': False, 'code': 200}, 'data': []}, {'token': 'x'}, []],
+                         ids=['empty-data', 'other-keys', 'list'])
+def test_json_200_without_access_token(stub, stub_settings, creds, body):
+    stub.answer(200, body)
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(stub_settings())
+    message = str(excinfo.value)
+    assert 'answered HTTP 200 with JSON without an access_token' in message
+    assert 'ONELOGIN_API_URL' in message
+    _assert_clean(message, creds)
+
+
+@pytest.mark.parametrize('body, words', [
+    ({'access_token': '', 'expires_in': 36000}, 'without an access token'),
+    ({'access_token': None, 'expires_in': 36000}, 'without an access token'),
+    ({'access_token': 'TOKEN', 'expires_in': 'soon'}, 'without a valid expires_in'),
+    ({'access_token': 'TOKEN'}, 'without a valid expires_in'),
+], ids=['empty-token', 'null-token', 'garbage-expires-in', 'no-expires-in'])
+def test_incomplete_token_answer(stub, stub_settings, creds, body, words):
+    if body.get('access_token') == 'TOKEN':
+        body = dict(body, access_token=creds['token'])
+    stub.answer(200, body)
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(stub_settings())
+    message = str(excinfo.value)
+    assert words in message
+    _assert_clean(message, creds)
+
+
+# -- transport failures ---------------------------------------------------------------------------
+
+def test_connection_refused(settings_for, creds):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    url = 'http://127.0.0.1:%d' % port
+    settings = settings_for(api_url=url, client_id=creds['client_id'], client_secret=creds['client_secret'],
+                            token_api='v1')
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(settings)
+    message = str(excinfo.value)
+    assert message.startswith('Could not reach OneLogin at %s%s (ConnectionError: ' % (url, V1_PATH))
+    assert 'connection refused' in message.lower()
+    assert 'ONELOGIN_API_URL' in message
+    _assert_clean(message, creds)
+    assert excinfo.value.__cause__ is None and excinfo.value.__suppress_context__
+
+
+def test_read_timeout(stub, stub_settings, creds):
+    # Were the timeout option ignored, this valid answer would arrive (after 5 s) and no error be raised.
+    stub.answer(200, {'access_token': creds['token'], 'expires_in': 36000})
+    stub.hold = 5
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(stub_settings(timeout=1))
+    message = str(excinfo.value)
+    assert message.startswith('OneLogin did not answer the token request to %s%s within 1 second' % (stub.url, V2_PATH))
+    assert 'ONELOGIN_TIMEOUT' in message
+    _assert_clean(message, creds)
+    assert excinfo.value.__cause__ is None and excinfo.value.__suppress_context__
+    assert len(stub.requests) == 1
+
+
+def test_tls_certificate_not_trusted(tls_stub, settings_for, creds):
+    tls_stub.answer(200, {'access_token': creds['token'], 'expires_in': 36000})
+    settings = settings_for(api_url=tls_stub.url, client_id=creds['client_id'], client_secret=creds['client_secret'])
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(settings)
+    message = str(excinfo.value)
+    assert message.startswith('The TLS certificate of %s could not be verified (SSLError)' % tls_stub.url)
+    assert 'ONELOGIN_VALIDATE_CERTS' in message
+    _assert_clean(message, creds)
+    assert excinfo.value.__cause__ is None and excinfo.value.__suppress_context__
+    # Refused during the handshake: no request (and so no credential) reached the server.
+    assert tls_stub.requests == []
+
+
+@pytest.mark.filterwarnings('ignore:Unverified HTTPS request')
+def test_tls_validate_certs_off(tls_stub, settings_for, creds):
+    tls_stub.answer(200, {'access_token': creds['token'], 'expires_in': 36000})
+    settings = settings_for(api_url=tls_stub.url, client_id=creds['client_id'], client_secret=creds['client_secret'],
+                            validate_certs=False)
+    record = _client.exchange(settings)
+    assert record['access_token'] == creds['token']
+    assert [r['path'] for r in tls_stub.requests] == [V2_PATH]
+
+
+def test_requests_missing(monkeypatch, stub, stub_settings):
+    monkeypatch.setattr(_client, 'HAS_REQUESTS', False)
+    monkeypatch.setattr(_client, 'REQUESTS_IMPORT_ERROR', ImportError("No module named 'requests'"))
+    monkeypatch.setattr(_client, 'requests', None)
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(stub_settings())
+    message = str(excinfo.value)
+    assert 'python -m pip install requests' in message
+    assert "No module named 'requests'" in message
+    assert stub.requests == []
+
+
+# -- expiry arithmetic ----------------------------------------------------------------------------
+
+@pytest.fixture
+def plain_settings(settings_for):
+    return settings_for(api_url='https://acme.onelogin.com', client_id='cid', client_secret='not-used-here')
+
+
+@pytest.mark.parametrize('created_at, expires_at, shown', [
+    # Created ten minutes before the request (v2 hands back an older token): expiry from creation.
+    ('2024-05-01T11:50:00.000Z', REQUESTED_AT - 600 + 36000, '2024-05-01T11:50:00Z'),
+    ('2024-05-01T13:50:00+02:00', REQUESTED_AT - 600 + 36000, '2024-05-01T11:50:00Z'),
+    # Created "in the future" (controller clock behind OneLogin's): capped at a lifetime after the request.
+    ('2024-05-01T12:05:00.000Z', REQUESTED_AT + 36000, '2024-05-01T12:05:00Z'),
+    # No usable created_at: a lifetime after the request.
+    (None, REQUESTED_AT + 36000, '2024-05-01T12:00:00Z'),
+    ('yesterday', REQUESTED_AT + 36000, '2024-05-01T12:00:00Z'),
+    (1714564800, REQUESTED_AT + 36000, '2024-05-01T12:00:00Z'),
+], ids=['created-earlier', 'created-earlier-offset', 'created-in-future', 'missing', 'garbage', 'not-a-string'])
+def test_make_record_expiry(plain_settings, created_at, expires_at, shown):
+    payload = {'access_token': 'abc', 'expires_in': 36000}
+    if created_at is not None:
+        payload['created_at'] = created_at
+    record = _client.make_record(payload, plain_settings, REQUESTED_AT)
+    assert record['expires_at'] == expires_at
+    assert isinstance(record['expires_at'], float)
+    assert record['created_at'] == shown
+
+
+def test_make_record_defaults(plain_settings):
+    record = _client.make_record({'access_token': 'abc', 'expires_in': '600', 'account_id': '42'}, plain_settings,
+                                 REQUESTED_AT)
+    assert record == {
+        'access_token': 'abc',
+        'token_type': 'bearer',
+        'created_at': '2024-05-01T12:00:00Z',
+        'expires_at': float(REQUESTED_AT + 600),
+        'account_id': None,
+        'api_url': 'https://acme.onelogin.com',
+        'token_api': 'v2',
+        'client_id': 'cid',
+    }

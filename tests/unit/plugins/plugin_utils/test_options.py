@@ -1,0 +1,500 @@
+"""Unit tests of the options model: the doc fragment, Ansible's precedence, the checks and their messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from ansible_collections.sso.onelogin.plugins.doc_fragments.connection import ModuleDocFragment
+from ansible_collections.sso.onelogin.plugins.plugin_utils import _options
+from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
+
+try:
+    from ansible._internal._datatag._tags import Origin  # ansible-core 2.19+: values carry data tags
+except ImportError:  # older ansible-core has no data tags
+    Origin = None
+
+# A distinctive secret: if it shows up in a message or a repr, the test fails.
+SECRET = 'sekrit-' + secrets.token_hex(16)
+CLIENT_ID = 'client-' + secrets.token_hex(6)
+VALID = {'client_id': CLIENT_ID, 'client_secret': SECRET}
+
+DOCUMENTATION = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)['options']
+PLUGINS = yaml.safe_load(ModuleDocFragment.PLUGINS)['options']
+
+
+def env_name(option):
+    return 'ONELOGIN_' + option.upper()
+
+
+def says_all(message, says):
+    for text in (says,) if isinstance(says, str) else says:
+        assert text in message
+
+
+def refusal(direct, door=_options.LOOKUP):
+    with pytest.raises(OneLoginError) as caught:
+        _options.resolve(direct, door=door)
+    return str(caught.value)
+
+
+# -- the doc fragment and the code agree --------------------------------------------------------------------------
+
+def test_fragment_documents_the_connection_options_in_order():
+    assert list(DOCUMENTATION) == list(_options.CONNECTION_OPTIONS)
+    assert list(PLUGINS) == list(_options.CONNECTION_OPTIONS)
+
+
+@pytest.mark.parametrize('option', _options.CONNECTION_OPTIONS)
+def test_every_option_has_its_env_and_vars_source(option):
+    sources = PLUGINS[option]
+    assert sources['env'] == [{'name': 'ONELOGIN_%s' % option.upper()}]
+    assert sources['vars'] == [{'name': 'onelogin_%s' % option}]
+
+
+@pytest.mark.parametrize('option', _options.CONNECTION_OPTIONS)
+def test_ini_source_is_the_onelogin_section_except_for_the_secret(option):
+    if option == 'client_secret':
+        assert 'ini' not in PLUGINS[option]
+        assert option in _options.SECRET_OPTIONS
+    else:
+        assert PLUGINS[option]['ini'] == [{'section': 'onelogin', 'key': option}]
+        assert option not in _options.SECRET_OPTIONS
+
+
+def test_configmanager_definitions_are_the_fragment(clean_env):
+    defs = _options.definitions()
+    for name, doc in DOCUMENTATION.items():
+        assert defs[name]['type'] == doc['type']
+        assert defs[name].get('default') == doc.get('default')
+        assert defs[name].get('choices') == doc.get('choices')
+        assert defs[name].get('env') == PLUGINS[name]['env']
+        assert defs[name].get('vars') == PLUGINS[name]['vars']
+        assert defs[name].get('ini') == PLUGINS[name].get('ini')
+
+
+def test_resolved_defaults_are_the_documented_ones(clean_env):
+    values, origins = _options.collect({})
+    for name, doc in DOCUMENTATION.items():
+        assert values[name] == doc.get('default'), name
+        assert origins[name] == 'default', name
+    settings = _options.resolve(VALID)
+    assert (settings.token_api, settings.validate_certs, settings.timeout, settings.min_ttl) == ('v2', True, 10, 300)
+
+
+# -- precedence: direct > vars > env > ini > default ------------------------------------------------------------------
+
+# option, value from env (a string, as the environment holds it), from vars, directly, and the expected typed values
+PRECEDENCE = [
+    ('client_id', 'env-id', 'var-id', 'direct-id', ('env-id', 'var-id', 'direct-id')),
+    ('region', 'eu', 'us', 'eu', ('eu', 'us', 'eu')),
+    ('subdomain', 'envtenant', 'vartenant', 'directtenant', ('envtenant', 'vartenant', 'directtenant')),
+    ('api_url', 'https://env.example.com', 'https://var.example.com', 'https://direct.example.com',
+     ('https://env.example.com', 'https://var.example.com', 'https://direct.example.com')),
+    ('token_api', 'v1', 'v2', 'v1', ('v1', 'v2', 'v1')),
+    ('validate_certs', 'false', True, False, (False, True, False)),
+    ('timeout', '21', 22, '23', (21, 22, 23)),
+    ('min_ttl', '61', '62', 63, (61, 62, 63)),
+]
+
+
+@pytest.mark.parametrize('option, from_env, from_vars, from_direct, expected', PRECEDENCE,
+                         ids=[row[0] for row in PRECEDENCE])
+def test_precedence_direct_over_vars_over_env_over_default(clean_env, option, from_env, from_vars, from_direct,
+                                                           expected):
+    env_value, var_value, direct_value = expected
+    variables = {'onelogin_%s' % option: from_vars}
+
+    values, origins = _options.collect({})
+    assert origins[option] == 'default'
+    assert values[option] == DOCUMENTATION[option].get('default')
+
+    clean_env.setenv(env_name(option), from_env)
+    values, origins = _options.collect({})
+    assert values[option] == env_value
+    assert origins[option] == 'env: %s' % env_name(option)
+
+    values, origins = _options.collect({}, variables=variables)
+    assert values[option] == var_value
+    assert origins[option] == 'var: onelogin_%s' % option
+
+    values, origins = _options.collect({option: from_direct}, variables=variables)
+    assert values[option] == direct_value
+    assert origins[option] == 'Direct'
+
+
+def test_the_module_door_reads_the_environment(clean_env):
+    # The module passes no variables; the environment still applies to it.
+    clean_env.setenv('ONELOGIN_TIMEOUT', '42')
+    settings = _options.resolve(VALID, door=_options.MODULE)
+    assert settings.timeout == 42
+    assert settings.door == _options.MODULE
+
+
+INI_SCRIPT = r'''
+import json, os, sys
+root = os.environ['ANSIBLE_COLLECTIONS_PATH'].split(os.pathsep)[0]
+sys.path.insert(0, root)
+from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
+_AnsibleCollectionFinder(paths=[root])._install()
+from ansible_collections.sso.onelogin.plugins.plugin_utils import _options
+results = []
+for env, direct in json.loads(sys.argv[1]):
+    os.environ.update(env)
+    values, origins = _options.collect(direct)
+    results.append({'values': values, 'origins': origins})
+print(json.dumps(results))
+'''
+
+
+def test_ini_sits_between_env_and_default_and_never_holds_the_secret(tmp_path):
+    # ConfigManager reads ansible.cfg once, when ansible is first imported: use a fresh interpreter.
+    config = tmp_path / 'ansible.cfg'
+    config.write_text('[onelogin]\nclient_id = ini-id\nclient_secret = %s\ntimeout = 33\nregion = eu\n'
+                      'min_ttl = 120\n' % SECRET)
+    env = {name: value for name, value in os.environ.items() if not name.startswith('ONELOGIN_')}
+    env['ANSIBLE_CONFIG'] = str(config)
+    scenarios = [
+        ({}, {}),
+        ({'ONELOGIN_TIMEOUT': '44'}, {}),
+        ({}, {'timeout': 55, 'region': 'us'}),
+    ]
+    run = subprocess.run([sys.executable, '-c', INI_SCRIPT, json.dumps(scenarios)], env=env, cwd=str(tmp_path),
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stderr[-3000:]
+    only_ini, env_over_ini, direct_over_all = json.loads(run.stdout.strip().splitlines()[-1])
+
+    assert only_ini['values']['client_id'] == 'ini-id'
+    assert only_ini['values']['timeout'] == 33
+    assert only_ini['values']['region'] == 'eu'
+    assert only_ini['values']['min_ttl'] == 120
+    assert only_ini['origins']['timeout'] == str(config)
+    assert only_ini['values']['client_secret'] is None  # there is no ini source for the secret
+    assert only_ini['origins']['client_secret'] == 'default'
+
+    assert env_over_ini['values']['timeout'] == 44
+    assert env_over_ini['origins']['timeout'] == 'env: ONELOGIN_TIMEOUT'
+    assert env_over_ini['values']['region'] == 'eu'
+
+    assert direct_over_all['values']['timeout'] == 55
+    assert direct_over_all['values']['region'] == 'us'
+    assert direct_over_all['origins']['region'] == 'Direct'
+
+
+@pytest.mark.parametrize('option', [name for name in _options.CONNECTION_OPTIONS if name != 'client_secret'])
+def test_describe_sources_names_the_ini_key(clean_env, option):
+    for door in (_options.LOOKUP, _options.MODULE):
+        text = _options.describe_sources(option, door)
+        assert '%s in the [onelogin] section of ansible.cfg' % option in text
+        assert env_name(option) in text
+
+
+def test_describe_sources_never_offers_ansible_cfg_for_the_secret(clean_env):
+    for door in (_options.LOOKUP, _options.MODULE):
+        text = _options.describe_sources('client_secret', door)
+        assert 'ansible.cfg' not in text
+        assert 'ONELOGIN_CLIENT_SECRET' in text
+
+
+def test_describe_sources_per_door(clean_env):
+    lookup = _options.describe_sources('client_id', _options.LOOKUP)
+    assert 'the lookup keyword client_id=' in lookup
+    assert 'the variable onelogin_client_id' in lookup
+    module = _options.describe_sources('client_id', _options.MODULE)
+    assert 'module_defaults' in module
+    assert 'onelogin_client_id' not in module
+    assert 'lookup keyword' not in module
+
+
+def test_templates_in_variables_are_rendered_but_direct_values_are_not(clean_env):
+    class RecordingTemplar:
+        def __init__(self):
+            self.seen = []
+
+        def template(self, value):
+            self.seen.append(value)
+            return 'rendered-secret'
+
+    templar = RecordingTemplar()
+    values, dummy = _options.collect({'client_id': '{{ already_templated }}'},
+                                     variables={'onelogin_client_secret': '{{ vault_secret }}', 'onelogin_region': 'eu'},
+                                     templar=templar)
+    assert values['client_secret'] == 'rendered-secret'
+    assert values['client_id'] == '{{ already_templated }}'
+    assert values['region'] == 'eu'
+    assert templar.seen == ['{{ vault_secret }}']
+
+
+# -- base URL -------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('values, expected', [
+    ({'api_url': 'https://tenant.example.com', 'subdomain': 'acme', 'region': 'eu'}, 'https://tenant.example.com'),
+    ({'subdomain': 'acme', 'region': 'eu'}, 'https://acme.onelogin.com'),
+    ({'region': 'eu'}, 'https://api.eu.onelogin.com'),
+    ({'region': 'us'}, 'https://api.us.onelogin.com'),
+    ({}, 'https://api.us.onelogin.com'),
+    ({'subdomain': 'AcMe-2'}, 'https://acme-2.onelogin.com'),
+    ({'api_url': 'https://acme.onelogin.com/'}, 'https://acme.onelogin.com'),
+    ({'api_url': 'https://ACME.OneLogin.com:8443'}, 'https://acme.onelogin.com:8443'),
+    ({'api_url': 'http://127.0.0.1:8080/'}, 'http://127.0.0.1:8080'),
+    ({'api_url': 'http://[::1]:8080'}, 'http://[::1]:8080'),
+    ({'api_url': 'http://[::1]'}, 'http://[::1]'),
+    ({'api_url': 'http://127.0.0.5'}, 'http://127.0.0.5'),
+    ({'api_url': 'http://localhost:9000'}, 'http://localhost:9000'),
+    ({'api_url': 'http://LocalHost'}, 'http://localhost'),
+])
+def test_base_url_from(clean_env, values, expected):
+    assert _options.base_url_from(values) == expected
+
+
+def test_base_url_through_the_whole_model(clean_env):
+    clean_env.setenv('ONELOGIN_REGION', 'eu')
+    assert _options.resolve(VALID).base_url == 'https://api.eu.onelogin.com'
+    assert _options.resolve(dict(VALID, subdomain='Acme')).base_url == 'https://acme.onelogin.com'
+    assert _options.resolve(dict(VALID, subdomain='acme', api_url='http://[::1]:8080/')).base_url == 'http://[::1]:8080'
+
+
+@pytest.mark.parametrize('url', ['http://127.0.0.5:1234', 'http://localhost', 'http://[::1]:8080', 'http://127.0.0.1'])
+def test_plain_http_is_accepted_for_loopback(clean_env, url):
+    settings = _options.resolve(dict(VALID, api_url=url))
+    assert settings.base_url == url
+
+
+# -- refusals: each names the option and its environment variable, never the secret ------------------------------
+
+REFUSALS = [
+    ('http-remote', {'api_url': 'http://acme.onelogin.com'}, ('api_url',), 'clear text'),
+    ('http-loopback-lookalike', {'api_url': 'http://127.0.0.1.example.com'}, ('api_url',), 'clear text'),
+    ('http-private-ip', {'api_url': 'http://10.1.2.3:8080'}, ('api_url',), 'clear text'),
+    ('path', {'api_url': 'https://acme.onelogin.com/api/2'}, ('api_url',), 'path'),
+    ('query', {'api_url': 'https://acme.onelogin.com?tenant=1'}, ('api_url',), 'query'),
+    ('fragment', {'api_url': 'https://acme.onelogin.com#x'}, ('api_url',), 'fragment'),
+    ('userinfo', {'api_url': 'https://user:pw@acme.onelogin.com'}, ('api_url',), 'user name or password'),
+    ('ftp', {'api_url': 'ftp://acme.onelogin.com'}, ('api_url',), 'absolute http(s) URL'),
+    ('no-host', {'api_url': 'https://'}, ('api_url',), 'absolute http(s) URL'),
+    ('no-scheme', {'api_url': 'acme.onelogin.com'}, ('api_url',), 'absolute http(s) URL'),
+    ('bad-port', {'api_url': 'https://acme.onelogin.com:99999'}, ('api_url',), 'not a valid URL'),
+    ('api-url-newline', {'api_url': 'https://acme.onelogin.com\n'}, ('api_url',), 'control character'),
+    # A dotted subdomain is named, and the message points at the remedy, api_url, with its sources; it does not
+    # say where the subdomain itself was set (no ONELOGIN_SUBDOMAIN): see the test report.
+    ('subdomain-dots', {'subdomain': 'acme.onelogin.com'}, ('api_url',), ('subdomain', 'first label')),
+    ('subdomain-underscore', {'subdomain': 'acme_corp'}, ('subdomain',), 'not a valid host name label'),
+    ('subdomain-dash', {'subdomain': '-acme'}, ('subdomain',), 'not a valid host name label'),
+    ('region', {'region': 'ap'}, ('region',), 'one of us, eu'),
+    ('token-api', {'token_api': 'v3'}, ('token_api',), 'one of v2, v1'),
+    ('timeout-zero', {'timeout': 0}, ('timeout',), 'positive'),
+    ('timeout-negative', {'timeout': -5}, ('timeout',), 'positive'),
+    ('timeout-word', {'timeout': 'ten'}, ('timeout',), 'whole number'),
+    ('timeout-fraction', {'timeout': '1.5'}, ('timeout',), 'whole number'),
+    ('min-ttl-negative', {'min_ttl': -1}, ('min_ttl',), 'at least 0'),
+    ('min-ttl-lifetime', {'min_ttl': 36000}, ('min_ttl',), 'below the token lifetime'),
+    ('min-ttl-huge', {'min_ttl': 100000}, ('min_ttl',), 'below the token lifetime'),
+    ('min-ttl-word', {'min_ttl': 'soon'}, ('min_ttl',), 'whole number'),
+    ('client-id-missing', {'client_id': None}, ('client_id',), 'No OneLogin client ID'),
+    ('client-id-empty', {'client_id': ''}, ('client_id',), 'it is empty'),
+    ('client-id-blank', {'client_id': '   '}, ('client_id',), 'it is empty'),
+    ('client-secret-missing', {'client_secret': None}, ('client_secret',), 'No OneLogin client secret'),
+    ('client-secret-empty', {'client_secret': ''}, ('client_secret',), 'it is empty'),
+    ('client-id-lf', {'client_id': CLIENT_ID + '\n'}, ('client_id',), 'control character'),
+    ('client-id-cr', {'client_id': CLIENT_ID + '\r'}, ('client_id',), 'control character'),
+    ('client-id-nul', {'client_id': 'a\x00b'}, ('client_id',), 'control character'),
+    ('client-id-del', {'client_id': 'a\x7fb'}, ('client_id',), 'control character'),
+    ('client-id-tab', {'client_id': 'a\tb'}, ('client_id',), 'control character'),
+    ('client-secret-lf', {'client_secret': SECRET + '\n'}, ('client_secret',), 'control character'),
+    ('client-secret-crlf', {'client_secret': SECRET + '\r\n'}, ('client_secret',), 'control character'),
+    ('client-secret-esc', {'client_secret': SECRET[:8] + '\x1b' + SECRET[8:]}, ('client_secret',), 'control character'),
+    ('client-id-leading-space', {'client_id': ' ' + CLIENT_ID}, ('client_id', 'client_secret'), 'space'),
+    ('client-id-trailing-space', {'client_id': CLIENT_ID + ' '}, ('client_id', 'client_secret'), 'space'),
+    ('client-secret-leading-space', {'client_secret': ' ' + SECRET}, ('client_id', 'client_secret'), 'space'),
+    ('client-secret-trailing-space', {'client_secret': SECRET + ' '}, ('client_id', 'client_secret'), 'space'),
+]
+
+
+def _direct(change):
+    direct = dict(VALID)
+    for name, value in change.items():
+        if value is None:
+            direct.pop(name)
+        else:
+            direct[name] = value
+    return direct
+
+
+@pytest.mark.parametrize('change, named, says', [row[1:] for row in REFUSALS], ids=[row[0] for row in REFUSALS])
+def test_refusals_name_the_option_and_its_env_variable(clean_env, change, named, says):
+    message = refusal(_direct(change))
+    says_all(message, says)
+    for option in named:
+        assert option in message
+        assert env_name(option) in message
+    assert SECRET not in message
+    assert SECRET[:12] not in message
+
+
+@pytest.mark.parametrize('change, named, says', [row[1:] for row in REFUSALS], ids=[row[0] for row in REFUSALS])
+def test_refusals_through_the_module_door_point_at_module_defaults(clean_env, change, named, says):
+    message = refusal(_direct(change), door=_options.MODULE)
+    says_all(message, says)
+    assert 'module_defaults' in message
+    for option in named:
+        assert env_name(option) in message
+    for option in _options.CONNECTION_OPTIONS:
+        assert 'onelogin_%s' % option not in message
+    assert 'lookup keyword' not in message
+    assert SECRET not in message
+
+
+@pytest.mark.parametrize('option, value', [('timeout', 'ten'), ('region', 'mars'), ('min_ttl', '-3')])
+def test_refusals_of_environment_values_name_the_env_variable(clean_env, option, value):
+    clean_env.setenv(env_name(option), value)
+    message = refusal(VALID)
+    assert option in message
+    assert env_name(option) in message
+    assert SECRET not in message
+
+
+def test_a_secret_of_the_wrong_shape_is_not_echoed(clean_env):
+    # The invalid-value message shows a bad direct value, but never for the secret.
+    message = refusal(dict(VALID, client_secret=SECRET + '\n', timeout='x'))
+    assert SECRET not in message
+    message = refusal(dict(VALID, client_secret=' ' + SECRET, client_id=CLIENT_ID))
+    assert SECRET not in message
+
+
+def test_unknown_region_in_base_url_from(clean_env):
+    with pytest.raises(OneLoginError) as caught:
+        _options.base_url_from({'region': 'ap'})
+    assert 'region' in str(caught.value)
+    assert 'ONELOGIN_REGION' in str(caught.value)
+
+
+@pytest.mark.parametrize('min_ttl', [0, 35999])
+def test_min_ttl_bounds_accepted(clean_env, min_ttl):
+    assert _options.resolve(dict(VALID, min_ttl=min_ttl)).min_ttl == min_ttl
+
+
+# -- the secret stays hidden --------------------------------------------------------------------------------------
+
+def test_repr_of_settings_hides_the_secret(settings_for):
+    settings = settings_for(**VALID)
+    assert settings.client_secret == SECRET
+    assert SECRET not in repr(settings)
+    assert SECRET not in str(settings)
+    assert CLIENT_ID in repr(settings)
+    assert settings.secrets == (SECRET,)
+
+
+def test_settings_are_frozen(settings_for):
+    settings = settings_for(**VALID)
+    with pytest.raises(AttributeError):
+        settings.client_secret = 'other'
+
+
+def test_cache_key_depends_on_url_id_and_secret_only(settings_for):
+    base = settings_for(**VALID)
+    key = base.cache_key
+    assert re.fullmatch(r'[0-9a-f]{64}', key)
+    assert SECRET not in key
+    assert settings_for(**VALID).cache_key == key
+    different = [
+        settings_for(**dict(VALID, subdomain='acme')),
+        settings_for(**dict(VALID, region='eu')),
+        settings_for(**dict(VALID, client_id=CLIENT_ID + 'x')),
+        settings_for(**dict(VALID, client_secret=SECRET + 'x')),
+    ]
+    keys = [settings.cache_key for settings in different]
+    assert key not in keys
+    assert len(set(keys)) == len(keys)
+    # Options that do not change whose token it is do not change the key.
+    assert settings_for(**dict(VALID, timeout=99, min_ttl=5)).cache_key == key
+
+
+def test_cache_key_is_not_fooled_by_moving_characters_between_parts(settings_for):
+    one = settings_for(client_id='ab', client_secret='cdef')
+    two = settings_for(client_id='abc', client_secret='def')
+    assert one.cache_key != two.cache_key
+
+
+# -- plain Python types ---------------------------------------------------------------------------------------------
+
+def _assert_plain_types(values):
+    for name in ('client_id', 'client_secret', 'region', 'subdomain', 'api_url', 'token_api'):
+        assert type(values[name]) is str, name
+    assert type(values['validate_certs']) is bool
+    assert type(values['timeout']) is int
+    assert type(values['min_ttl']) is int
+
+
+def test_environment_strings_become_plain_types(clean_env):
+    for name, value in (('client_id', 'env-id'), ('client_secret', SECRET), ('subdomain', 'acme'),
+                        ('api_url', 'https://acme.onelogin.com'), ('validate_certs', 'no'), ('timeout', '25'),
+                        ('min_ttl', '60'), ('token_api', 'v1'), ('region', 'eu')):
+        clean_env.setenv(env_name(name), value)
+    values, dummy = _options.collect({})
+    _assert_plain_types(values)
+    assert (values['validate_certs'], values['timeout'], values['min_ttl']) == (False, 25, 60)
+
+
+class _WrappedStr(str):
+    pass
+
+
+class _WrappedInt(int):
+    pass
+
+
+def wrapped(value):
+    """``value`` as ansible-core hands it over: data-tagged on 2.19+, a subclass of the native type before."""
+    if Origin is not None:
+        result = Origin(description='inventory line 1').tag(value)
+    else:
+        result = {str: _WrappedStr, int: _WrappedInt}[type(value)](value)
+    assert type(result) is not type(value)  # otherwise this test would prove nothing
+    return result
+
+
+def test_wrapped_values_come_back_as_plain_types(clean_env):
+    direct = {'client_id': wrapped('wrapped-id'), 'client_secret': wrapped(SECRET), 'timeout': wrapped(12),
+              'api_url': wrapped('https://acme.onelogin.com'), 'subdomain': wrapped('acme')}
+    variables = {'onelogin_min_ttl': wrapped(30), 'onelogin_token_api': wrapped('v1'),
+                 'onelogin_region': wrapped('eu'), 'onelogin_validate_certs': wrapped('yes')}
+    values, dummy = _options.collect(direct, variables=variables)
+    _assert_plain_types(values)
+    assert values['client_id'] == 'wrapped-id'
+    assert (values['timeout'], values['min_ttl'], values['validate_certs']) == (12, 30, True)
+    settings = _options.settings_from(values)
+    assert type(settings.client_id) is str
+    assert type(settings.client_secret) is str
+    assert type(settings.base_url) is str
+    assert type(settings.timeout) is int
+    assert type(settings.min_ttl) is int
+    assert type(settings.validate_certs) is bool
+
+
+# -- candidate secrets ----------------------------------------------------------------------------------------------
+
+def test_candidate_secrets_from_every_source(clean_env):
+    assert _options.candidate_secrets({}) == []
+    assert _options.candidate_secrets({'client_secret': 'from-direct', 'client_id': 'not-a-secret'}) == ['from-direct']
+    clean_env.setenv('ONELOGIN_CLIENT_SECRET', 'from-env')
+    clean_env.setenv('ONELOGIN_CLIENT_ID', 'env-id')
+    found = _options.candidate_secrets({'client_secret': 'from-direct'},
+                                       variables={'onelogin_client_secret': 'from-vars', 'onelogin_client_id': 'x'})
+    assert sorted(found) == ['from-direct', 'from-env', 'from-vars']
+    assert _options.candidate_secrets({}) == ['from-env']
+
+
+def test_candidate_secrets_survive_broken_variables(clean_env):
+    class Broken(dict):
+        def get(self, *args):
+            raise RuntimeError('undefined variable')
+
+    assert _options.candidate_secrets({'client_secret': 'from-direct'}, variables=Broken(x=1)) == ['from-direct']
+    assert _options.candidate_secrets({'client_secret': ''}, variables={'onelogin_client_secret': 7}) == []
