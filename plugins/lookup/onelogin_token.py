@@ -46,7 +46,7 @@ seealso:
   - module: sso.onelogin.onelogin_token
     description: The same token as a host fact, shared with this lookup through the run's cache.
 author:
-  - sso.onelogin maintainers
+  - sso.onelogin maintainers (@sso-onelogin)
 """
 
 EXAMPLES = r"""

@@ -95,7 +95,7 @@ seealso:
     description: The token endpoint this module calls by default.
     link: https://developers.onelogin.com/api-docs/2/oauth20-tokens/generate-tokens-2
 author:
-  - sso.onelogin maintainers
+  - sso.onelogin maintainers (@sso-onelogin)
 """
 
 EXAMPLES = r"""

@@ -133,8 +133,9 @@ def exchange(settings, now=time.time):
     except requests.exceptions.SSLError as exc:
         raise OneLoginError(scrub(
             'The TLS certificate of %s could not be verified (%s). Check the host (%s). Only for a test host with a '
-            'self-signed certificate, turn off %s.' % (settings.base_url, type(exc).__name__, settings.where('api_url'),
-                                                      settings.where('validate_certs')), secrets)) from None
+            'self-signed certificate, turn off %s.'
+            % (settings.base_url, type(exc).__name__, settings.where('api_url'), settings.where('validate_certs')),
+            secrets)) from None
     except requests.exceptions.Timeout:
         raise OneLoginError(
             'OneLogin did not answer the token request to %s within %d seconds. Check the network and the host (%s), '

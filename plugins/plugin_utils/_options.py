@@ -184,13 +184,11 @@ def settings_from(values, door=LOOKUP):
     client_id = values.get('client_id')
     client_secret = values.get('client_secret')
     if client_id is None or not str(client_id).strip():
-        raise OneLoginError(
-            'No OneLogin client ID was given%s. Set %s.' % (' (it is empty)' if client_id is not None else '',
-                                                             where('client_id')))
+        empty = ' (it is empty)' if client_id is not None else ''
+        raise OneLoginError('No OneLogin client ID was given%s. Set %s.' % (empty, where('client_id')))
     if client_secret is None or not str(client_secret).strip():
-        raise OneLoginError(
-            'No OneLogin client secret was given%s. Set %s.' % (' (it is empty)' if client_secret is not None else '',
-                                                                 where('client_secret')))
+        empty = ' (it is empty)' if client_secret is not None else ''
+        raise OneLoginError('No OneLogin client secret was given%s. Set %s.' % (empty, where('client_secret')))
     if _CONTROL.search(client_id):
         raise OneLoginError(
             'The OneLogin client_id contains a control character (such as a line break); nothing was sent. '

@@ -6,6 +6,7 @@ to the emulator, and the emulator's counters say how many token exchanges reache
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -78,11 +79,13 @@ def test_module_defaults_and_variables_share_one_token_and_force_mints_once(tmp_
         'onelogin_client_secret': emulator_process.client_secret,
         'onelogin_token_api': token_api,
     }
-    args = ['--forks', '5']
-    for name, value in extra.items():
-        args += ['-e', '%s=%s' % (name, value)]
+    extra_vars = tmp_path / 'extra_vars.json'  # a file: ansible-playbook -vvvv echoes its command line
+    extra_vars.write_text(json.dumps(extra))
+    args = ['--forks', '5', '-vvvv', '-e', '@%s' % extra_vars]
     run = run_playbook(tmp_path, 'settings_sources.yml', without_onelogin_env(), hosts=6, args=args)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    # The secret was a task argument (module_defaults) and a variable: still never printed, even at -vvvv.
+    assert emulator_process.client_secret not in run.stdout + run.stderr
     stats = emulator_process.stats()
     # One exchange for the run, one more for the forced task: whatever the number of hosts.
     assert stats['exchanges'] == 2
