@@ -17,10 +17,12 @@ EMULATOR_PATH = os.path.join(TESTS, 'emulator', 'onelogin_emulator.py')
 
 
 def load_emulator():
-    spec = importlib.util.spec_from_file_location('onelogin_emulator', EMULATOR_PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault('onelogin_emulator', module)
-    spec.loader.exec_module(module)
+    """The emulator module, loaded once from its file (it is a script, not a package)."""
+    if 'onelogin_emulator' not in sys.modules:
+        spec = importlib.util.spec_from_file_location('onelogin_emulator', EMULATOR_PATH)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules['onelogin_emulator'] = module
     return sys.modules['onelogin_emulator']
 
 

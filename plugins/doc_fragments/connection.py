@@ -39,14 +39,16 @@ options:
     description:
       - The tenant's subdomain, for example V(acme) for C(https://acme.onelogin.com). OneLogin recommends the subdomain
         host over the regional one.
-      - Takes precedence over O(region); O(api_url) takes precedence over it.
+      - Takes precedence over O(region) set at the same level; O(api_url) at the same level takes precedence over it.
+        Levels, most specific first - task argument or lookup keyword, variable, environment, C(ansible.cfg) - so
+        a subdomain given to one lookup is not overridden by E(ONELOGIN_API_URL) in the environment.
       - Environment variable E(ONELOGIN_SUBDOMAIN); C(subdomain) in the C([onelogin]) section of C(ansible.cfg).
     type: str
   api_url:
     description:
       - The base URL of the OneLogin API, scheme and host with an optional port and nothing else,
         for example V(https://acme.onelogin.com) or V(http://127.0.0.1:8080) for the bundled emulator.
-      - Takes precedence over O(subdomain) and O(region).
+      - Takes precedence over O(subdomain) and O(region) set at the same level or a less specific one.
       - A plain C(http://) URL is accepted only for a loopback host (C(127.0.0.0/8), C(::1), C(localhost)), so that
         the client secret never travels in clear text over a network.
       - Environment variable E(ONELOGIN_API_URL); C(api_url) in the C([onelogin]) section of C(ansible.cfg).
@@ -66,6 +68,8 @@ options:
     description:
       - Whether to verify the TLS certificate of the OneLogin API. Turn it off only to test against a host with a
         self-signed certificate.
+      - Only true/false values (V(true), V(false), V(yes), V(no), V(1), V(0), V(on), V(off)) are accepted; anything
+        else is an error rather than a silent V(false).
       - Environment variable E(ONELOGIN_VALIDATE_CERTS); C(validate_certs) in the C([onelogin]) section of C(ansible.cfg).
     type: bool
     default: true

@@ -54,23 +54,29 @@ def _error_text(body):
     return None
 
 
-def _error_code(http_status, body):
-    """The effective status: a ``status.code`` inside an HTTP 200 body wins over the 200."""
+def _failure_code(http_status, body):
+    """None for a success, else the status to explain: an error envelope inside an HTTP 200 counts.
+
+    OneLogin's v2 endpoint has answered errors with HTTP 200 and ``status.error: true``; the code in
+    the envelope says what went wrong. 0 means "an error, with no usable code".
+    """
     if isinstance(body, dict):
         status = body.get('status')
         if isinstance(status, dict) and status.get('error') in (True, 'true'):
             try:
-                return int(status.get('code') or 0) or http_status
+                code = int(status.get('code') or 0)
             except (TypeError, ValueError):
-                return http_status
-        if http_status < 300 and isinstance(body.get('statusCode'), int) and body['statusCode'] >= 400:
-            return body['statusCode']
-    return http_status
+                code = 0
+            return code if code >= 400 else (http_status if http_status >= 400 else 0)
+        status_code = body.get('statusCode')
+        if http_status < 300 and isinstance(status_code, int) and not isinstance(status_code, bool) and status_code >= 400:
+            return status_code
+    return http_status if http_status >= 400 else None
 
 
-def describe_failure(code, detail, url, settings):
+def describe_failure(code, http_status, detail, url, settings):
     """A message for a failed exchange: what happened, then what to check."""
-    said = ' OneLogin said: "%s".' % detail if detail else ''
+    said = ' OneLogin said: "%s".' % str(detail)[:300] if detail else ''
     where = settings.where
     if code == 400:
         advice = ('The request was refused as malformed. Check that %s points at OneLogin and that token_api '
@@ -92,7 +98,10 @@ def describe_failure(code, detail, url, settings):
         advice = 'OneLogin is unavailable or overloaded. Try again later.'
     else:
         advice = 'Check the host (%s) and the credentials.' % where('api_url')
-    return 'OneLogin refused the token request (HTTP %d from %s).%s %s' % (code, url, said, advice)
+    shown = 'HTTP %d from %s' % (code or http_status, url)
+    if code and code != http_status:
+        shown += ', in the body of an HTTP %d answer' % http_status
+    return 'OneLogin refused the token request (%s).%s %s' % (shown, said, advice)
 
 
 def _token_payload(body):
@@ -114,9 +123,17 @@ def exchange(settings, now=time.time):
 
     The record: ``access_token``, ``token_type``, ``created_at`` (ISO 8601 as OneLogin gave it, or
     the local time of the request), ``expires_at`` (epoch seconds), ``account_id``, ``api_url``,
-    ``token_api``, ``client_id``.
+    ``token_api``, ``client_id``. Every message of a failure is scrubbed of the secret, whatever
+    the server put in its answer.
     """
     _require_requests()
+    try:
+        return _exchange(settings, now)
+    except OneLoginError as exc:
+        raise OneLoginError(scrub(exc, settings.secrets)) from None
+
+
+def _exchange(settings, now):
     url = settings.base_url + TOKEN_PATHS[settings.token_api]
     headers = {'Content-Type': 'application/json', 'Accept': 'application/json', 'User-Agent': USER_AGENT}
     auth = None
@@ -124,49 +141,53 @@ def exchange(settings, now=time.time):
         headers['Authorization'] = 'client_id:%s, client_secret:%s' % (settings.client_id, settings.client_secret)
     else:
         auth = (settings.client_id, settings.client_secret)  # HTTP Basic, as the official SDKs send it
-    secrets = settings.secrets
     requested_at = now()
+    timed_out = ('OneLogin did not answer the token request to %s within %d s. Check the network and the host (%s), '
+                 'or raise %s.' % (url, settings.timeout, settings.where('api_url'), settings.where('timeout')))
     try:
         response = requests.post(url, json={'grant_type': 'client_credentials'}, headers=headers, auth=auth,
                                  timeout=(settings.timeout, settings.timeout), verify=settings.validate_certs,
                                  allow_redirects=False)
+        body = _json_or_none(response)
     except requests.exceptions.SSLError as exc:
-        raise OneLoginError(scrub(
-            'The TLS certificate of %s could not be verified (%s). Check the host (%s). Only for a test host with a '
-            'self-signed certificate, turn off %s.'
-            % (settings.base_url, type(exc).__name__, settings.where('api_url'), settings.where('validate_certs')),
-            secrets)) from None
-    except requests.exceptions.Timeout:
         raise OneLoginError(
-            'OneLogin did not answer the token request to %s within %d seconds. Check the network and the host (%s), '
-            'or raise %s.' % (url, settings.timeout, settings.where('api_url'), settings.where('timeout'))) from None
+            'The TLS connection to %s failed: the certificate could not be verified, or the host does not speak TLS '
+            'on that port (%s). Check the host (%s). Only for a test host with a self-signed certificate, turn off %s.'
+            % (settings.base_url, _reason(exc), settings.where('api_url'), settings.where('validate_certs'))) from None
+    except requests.exceptions.Timeout:
+        raise OneLoginError(timed_out) from None
     except requests.exceptions.RequestException as exc:
-        raise OneLoginError(scrub(
+        reason = _reason(exc)
+        if 'timed out' in reason.lower():  # a body that stalls after the headers
+            raise OneLoginError(timed_out) from None
+        raise OneLoginError(
             'Could not reach OneLogin at %s (%s: %s). Check the host (%s) and the network from the controller.'
-            % (url, type(exc).__name__, _reason(exc), settings.where('api_url')), secrets)) from None
-
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
+            % (url, type(exc).__name__, reason, settings.where('api_url'))) from None
 
     if 300 <= response.status_code < 400:
         raise OneLoginError(
             'OneLogin answered the token request to %s with a redirect (HTTP %d to %s); credentials are not sent '
-            'on. Set the final host with %s.' % (url, response.status_code, response.headers.get('Location', '?'),
+            'on. Set the final host with %s.' % (url, response.status_code, response.headers.get('Location', '?')[:200],
                                                  settings.where('api_url')))
-    code = _error_code(response.status_code, body)
-    if code >= 400:
-        raise OneLoginError(scrub(describe_failure(code, _error_text(body), url, settings), secrets))
+    code = _failure_code(response.status_code, body)
+    if code is not None:
+        raise OneLoginError(describe_failure(code, response.status_code, _error_text(body), url, settings))
     payload = _token_payload(body)
     if payload is None:
         kind = 'JSON without an access_token' if body is not None else 'a body that is not JSON (%s)' % (
-            response.headers.get('Content-Type') or 'no content type')
+            (response.headers.get('Content-Type') or 'no content type')[:100])
         raise OneLoginError(
             'The token endpoint %s answered HTTP %d with %s. Check that the host (%s) is OneLogin\'s API and that '
             'token_api (%s) is right.' % (url, response.status_code, kind, settings.where('api_url'),
                                           settings.where('token_api')))
     return make_record(payload, settings, requested_at)
+
+
+def _json_or_none(response):
+    try:
+        return response.json()
+    except (ValueError, RecursionError):
+        return None
 
 
 def _reason(exc):
@@ -183,11 +204,12 @@ def make_record(payload, settings, requested_at):
     if not isinstance(token, str) or not token:
         raise OneLoginError('OneLogin answered without an access token. Check the host (%s).'
                             % settings.where('api_url'))
-    try:
-        lifetime = int(payload.get('expires_in'))
-    except (TypeError, ValueError):
-        raise OneLoginError('OneLogin answered without a valid expires_in. Check the host (%s).'
-                            % settings.where('api_url')) from None
+    lifetime = payload.get('expires_in')
+    if isinstance(lifetime, str) and lifetime.strip().isdigit():
+        lifetime = int(lifetime)
+    if not isinstance(lifetime, int) or isinstance(lifetime, bool) or lifetime <= 0:
+        raise OneLoginError('OneLogin answered without a valid expires_in (a positive number of seconds). Check the '
+                            'host (%s).' % settings.where('api_url'))
     created = parse_timestamp(payload.get('created_at'))
     # Expiry counts from when OneLogin created the token (v2 may hand back an older one), but never
     # later than a full lifetime after this request: a controller clock behind the server's must

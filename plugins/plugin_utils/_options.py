@@ -16,6 +16,7 @@ the module and the lookup. This module then checks the values and derives the ba
 
 from __future__ import annotations
 
+import configparser
 import hashlib
 import ipaddress
 import os
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from ansible import constants as C
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
 
@@ -103,10 +105,13 @@ def _template(value, templar):
 
 
 def _native(value, type_name):
-    """Strip ansible-core 2.19+ data tags (and vault wrappers) to the plain Python type."""
+    """Plain Python values: no 2.19+ data tags, no <2.19 unsafe wrappers, vaulted values decrypted."""
     if value is None:
         return None
-    return _NATIVE.get(type_name, str)(value)
+    kind = _NATIVE.get(type_name, str)
+    if kind is str and isinstance(value, str):
+        return str.__str__(value)  # an exact str even for subclasses that return themselves from __str__
+    return kind(value)
 
 
 def collect(direct, variables=None, door=LOOKUP, templar=None):
@@ -129,9 +134,38 @@ def collect(direct, variables=None, door=LOOKUP, templar=None):
             raise
         except Exception:  # ConfigManager's type and choice errors; their text may echo the value
             raise OneLoginError(_invalid_message(name, spec, direct, door)) from None
+        if spec.get('type') in ('bool', 'boolean'):
+            # ConfigManager reads booleans loosely ("maybe" is false); a typo must not turn TLS checks off.
+            raw = _raw_value(name, spec, origin, direct, variables, templar)
+            if raw is not None and not isinstance(raw, bool):
+                try:
+                    boolean(raw, strict=True)
+                except TypeError:
+                    raise OneLoginError(_invalid_message(name, spec, direct, door)) from None
         values[name] = value
         origins[name] = origin
     return values, origins
+
+
+def _raw_value(name, spec, origin, direct, variables, templar):
+    """The value of option ``name`` as written at its source, before ConfigManager converted it."""
+    origin = str(origin or '')
+    if origin == 'Direct':
+        return (direct or {}).get(name)
+    if origin.startswith('var:'):
+        return _template((variables or {}).get(origin[4:].strip()), templar)
+    if origin.startswith('env:'):
+        return os.environ.get(origin[4:].strip())
+    if origin and origin != 'default' and os.path.isfile(origin):
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read(origin, encoding='utf-8')
+        except configparser.Error:
+            return None
+        for entry in spec.get('ini') or []:
+            if parser.has_option(entry['section'], entry['key']):
+                return parser.get(entry['section'], entry['key'])
+    return None
 
 
 def _invalid_message(name, spec, direct, door):
@@ -176,7 +210,7 @@ class Settings:
         return describe_sources(name, self.door)
 
 
-def settings_from(values, door=LOOKUP):
+def settings_from(values, door=LOOKUP, origins=None):
     """Check resolved option values and build :class:`Settings`; raise OneLoginError on bad input."""
     def where(name):
         return describe_sources(name, door)
@@ -215,7 +249,7 @@ def settings_from(values, door=LOOKUP):
     return Settings(
         client_id=client_id,
         client_secret=client_secret,
-        base_url=base_url_from(values, door),
+        base_url=base_url_from(values, door, origins),
         token_api=values.get('token_api') or 'v2',
         validate_certs=bool(values.get('validate_certs', True)),
         timeout=int(timeout),
@@ -224,20 +258,46 @@ def settings_from(values, door=LOOKUP):
     )
 
 
-def base_url_from(values, door=LOOKUP):
-    """``api_url`` if set, else ``https://<subdomain>.onelogin.com``, else ``https://api.<region>.onelogin.com``."""
-    api_url = values.get('api_url')
-    if api_url:
-        return normalize_api_url(api_url, door)
-    subdomain = values.get('subdomain')
-    if subdomain:
+_HOST_OPTIONS = ('api_url', 'subdomain', 'region')
+
+
+def _source_rank(origin):
+    """Ansible's precedence of an option's source: lower wins (as in ConfigManager)."""
+    origin = str(origin or '')
+    if origin == 'Direct':
+        return 0
+    for rank, prefix in enumerate(('var', 'keyword', 'cli', 'env'), start=1):
+        if origin.startswith(prefix):
+            return rank
+    if origin == 'default':
+        return 7
+    return 6 if origin else 8  # a configuration file, or unknown
+
+
+def base_url_from(values, door=LOOKUP, origins=None):
+    """The API base URL from ``api_url``, ``subdomain`` or ``region``.
+
+    The one set at the most specific source wins (a task argument or lookup keyword over a variable,
+    over the environment, over ansible.cfg); at the same level ``api_url`` beats ``subdomain``,
+    which beats ``region``. So ``subdomain='other'`` in a lookup is not overridden by
+    ``ONELOGIN_API_URL`` in the environment.
+    """
+    origins = origins or {}
+    candidates = [name for name in _HOST_OPTIONS
+                  if values.get(name) and not (name == 'region' and origins.get('region') == 'default')]
+    chosen = min(candidates, key=lambda name: (_source_rank(origins.get(name)), _HOST_OPTIONS.index(name)),
+                 default='region')
+    if chosen == 'api_url':
+        return normalize_api_url(values['api_url'], door)
+    if chosen == 'subdomain':
+        subdomain = values['subdomain']
         if not _SUBDOMAIN.match(subdomain):
             hint = ''
             if '.' in subdomain or '/' in subdomain:
-                hint = (' Give only the first label (for https://acme.onelogin.com that is "acme"), '
-                        'or set a full URL with %s.' % describe_sources('api_url', door))
-            raise OneLoginError('The OneLogin subdomain %r is not a valid host name label.%s'
-                                % (subdomain, hint or ' Check %s.' % describe_sources('subdomain', door)))
+                hint = (' Give only the first label (for https://acme.onelogin.com that is "acme"), or give the '
+                        'whole URL as api_url.')
+            raise OneLoginError('The OneLogin subdomain %r is not a valid host name label.%s Check %s.'
+                                % (subdomain, hint, describe_sources('subdomain', door)))
         return 'https://%s.onelogin.com' % subdomain.lower()
     region = values.get('region') or 'us'
     if region not in ('us', 'eu'):
@@ -307,5 +367,5 @@ def candidate_secrets(direct, variables=None):
 
 def resolve(direct, variables=None, door=LOOKUP, templar=None):
     """Resolve and check the connection options in one call."""
-    values, dummy = collect(direct, variables=variables, door=door, templar=templar)
-    return settings_from(values, door=door)
+    values, origins = collect(direct, variables=variables, door=door, templar=templar)
+    return settings_from(values, door=door, origins=origins)

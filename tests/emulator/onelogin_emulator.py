@@ -361,7 +361,8 @@ class EmulatorServer(ThreadingHTTPServer):
 def start_in_thread(clients, lifetime=DEFAULT_LIFETIME, clock=time.time):
     """Start an emulator in a daemon thread of this process (for unit tests); return the server."""
     server = EmulatorServer(State(clients, lifetime=lifetime, clock=clock))
-    thread = threading.Thread(target=server.serve_forever, name='onelogin-emulator', daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.05}, name='onelogin-emulator',
+                              daemon=True)
     thread.start()
     return server
 

@@ -459,7 +459,7 @@ def test_read_timeout(stub, stub_settings, creds):
     with pytest.raises(OneLoginError) as excinfo:
         _client.exchange(stub_settings(timeout=1))
     message = str(excinfo.value)
-    assert message.startswith('OneLogin did not answer the token request to %s%s within 1 second' % (stub.url, V2_PATH))
+    assert message.startswith('OneLogin did not answer the token request to %s%s within 1 s.' % (stub.url, V2_PATH))
     assert 'ONELOGIN_TIMEOUT' in message
     _assert_clean(message, creds)
     assert excinfo.value.__cause__ is None and excinfo.value.__suppress_context__
@@ -472,7 +472,7 @@ def test_tls_certificate_not_trusted(tls_stub, settings_for, creds):
     with pytest.raises(OneLoginError) as excinfo:
         _client.exchange(settings)
     message = str(excinfo.value)
-    assert message.startswith('The TLS certificate of %s could not be verified (SSLError)' % tls_stub.url)
+    assert message.startswith('The TLS connection to %s failed' % tls_stub.url)
     assert 'ONELOGIN_VALIDATE_CERTS' in message
     _assert_clean(message, creds)
     assert excinfo.value.__cause__ is None and excinfo.value.__suppress_context__
@@ -543,3 +543,77 @@ def test_make_record_defaults(plain_settings):
         'token_api': 'v2',
         'client_id': 'cid',
     }
+
+
+# -- hardening found by review -------------------------------------------------------------------
+
+@pytest.mark.parametrize('where', ['location', 'content-type'])
+def test_secret_in_answer_headers_is_scrubbed(stub, stub_settings, creds, where):
+    if where == 'location':
+        stub.answer(302, b'', headers={'Location': 'https://x.example/?s=%s' % creds['client_secret']})
+    else:
+        stub.answer(200, b'<html>', headers={'Content-Type': 'text/html; %s' % creds['client_secret']})
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(stub_settings())
+    assert '********' in str(excinfo.value)
+    _assert_clean(str(excinfo.value), creds)
+
+
+@pytest.mark.parametrize('code', [200, 0, None])
+def test_error_envelope_with_a_success_code_is_still_an_error(stub, stub_settings, creds, code):
+    stub.answer(200, {'status': {'error': True, 'code': code, 'message': 'Nope'},
+                      'data': [{'access_token': creds['token'], 'expires_in': 36000}]})
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(stub_settings())
+    assert 'OneLogin said: "Nope"' in str(excinfo.value)
+    _assert_clean(str(excinfo.value), creds)
+
+
+def test_deeply_nested_json_is_a_clear_error_not_a_crash(stub, stub_settings, creds):
+    stub.answer(200, b'[' * 100000 + b']' * 100000, headers={'Content-Type': 'application/json'})
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(stub_settings())
+    assert 'not JSON' in str(excinfo.value)
+
+
+@pytest.mark.parametrize('expires_in', [-5, 0, True, 'soon', None])
+def test_a_lifetime_that_is_not_a_positive_number_is_refused(stub, stub_settings, creds, expires_in):
+    stub.answer(200, {'access_token': creds['token'], 'expires_in': expires_in})
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(stub_settings())
+    assert 'expires_in' in str(excinfo.value)
+    _assert_clean(str(excinfo.value), creds)
+
+
+class _StallingHandler(BaseHTTPRequestHandler):
+    """Sends the headers of a JSON answer, then holds the body back until released."""
+
+    def do_POST(self):  # pylint: disable=invalid-name
+        self.rfile.read(int(self.headers.get('Content-Length') or 0))
+        self.send_response(200)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', '100')
+        self.end_headers()
+        self.wfile.flush()
+        self.server.release.wait(10)
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        pass
+
+
+def test_a_body_that_stalls_after_the_headers_is_reported_as_a_timeout(settings_for, creds):
+    server = _QuietServer(('127.0.0.1', 0), _StallingHandler)
+    server.release = threading.Event()
+    thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.01}, daemon=True)
+    thread.start()
+    try:
+        settings = settings_for(api_url='http://127.0.0.1:%d' % server.server_address[1], timeout=1,
+                                client_id=creds['client_id'], client_secret=creds['client_secret'])
+        with pytest.raises(OneLoginError) as excinfo:
+            _client.exchange(settings)
+    finally:
+        server.release.set()
+        server.shutdown()
+        server.server_close()
+    assert 'did not answer the token request' in str(excinfo.value)
+    assert 'ONELOGIN_TIMEOUT' in str(excinfo.value)

@@ -282,9 +282,8 @@ REFUSALS = [
     ('no-scheme', {'api_url': 'acme.onelogin.com'}, ('api_url',), 'absolute http(s) URL'),
     ('bad-port', {'api_url': 'https://acme.onelogin.com:99999'}, ('api_url',), 'not a valid URL'),
     ('api-url-newline', {'api_url': 'https://acme.onelogin.com\n'}, ('api_url',), 'control character'),
-    # A dotted subdomain is named, and the message points at the remedy, api_url, with its sources; it does not
-    # say where the subdomain itself was set (no ONELOGIN_SUBDOMAIN): see the test report.
-    ('subdomain-dots', {'subdomain': 'acme.onelogin.com'}, ('api_url',), ('subdomain', 'first label')),
+    # A dotted subdomain: the message names where the subdomain was set and points at api_url as the remedy.
+    ('subdomain-dots', {'subdomain': 'acme.onelogin.com'}, ('subdomain',), ('subdomain', 'first label', 'api_url')),
     ('subdomain-underscore', {'subdomain': 'acme_corp'}, ('subdomain',), 'not a valid host name label'),
     ('subdomain-dash', {'subdomain': '-acme'}, ('subdomain',), 'not a valid host name label'),
     ('region', {'region': 'ap'}, ('region',), 'one of us, eu'),
@@ -498,3 +497,47 @@ def test_candidate_secrets_survive_broken_variables(clean_env):
 
     assert _options.candidate_secrets({'client_secret': 'from-direct'}, variables=Broken(x=1)) == ['from-direct']
     assert _options.candidate_secrets({'client_secret': ''}, variables={'onelogin_client_secret': 7}) == []
+
+
+# -- the host comes from the most specific source ----------------------------------------------------------------------
+
+@pytest.mark.parametrize('env, direct, expected', [
+    ({'ONELOGIN_API_URL': 'https://first.onelogin.com'}, {'subdomain': 'other'}, 'https://other.onelogin.com'),
+    ({'ONELOGIN_API_URL': 'https://first.onelogin.com'}, {'region': 'eu'}, 'https://api.eu.onelogin.com'),
+    ({'ONELOGIN_API_URL': 'https://first.onelogin.com'}, {}, 'https://first.onelogin.com'),
+    ({'ONELOGIN_SUBDOMAIN': 'acme'}, {'api_url': 'https://second.example.com'}, 'https://second.example.com'),
+    ({'ONELOGIN_SUBDOMAIN': 'acme', 'ONELOGIN_API_URL': 'https://third.example.com'}, {}, 'https://third.example.com'),
+    ({'ONELOGIN_SUBDOMAIN': 'acme', 'ONELOGIN_REGION': 'eu'}, {}, 'https://acme.onelogin.com'),
+    ({}, {'subdomain': 'acme', 'api_url': 'https://fourth.example.com'}, 'https://fourth.example.com'),
+])
+def test_the_host_option_set_at_the_most_specific_source_wins(clean_env, env, direct, expected):
+    for name, value in env.items():
+        clean_env.setenv(name, value)
+    assert _options.resolve(dict(direct, client_id='id', client_secret='s3cret-value')).base_url == expected
+
+
+def test_a_variable_subdomain_beats_an_environment_api_url(clean_env):
+    clean_env.setenv('ONELOGIN_API_URL', 'https://first.onelogin.com')
+    settings = _options.resolve({'client_id': 'id', 'client_secret': 's3cret-value'},
+                                variables={'onelogin_subdomain': 'second'})
+    assert settings.base_url == 'https://second.onelogin.com'
+
+
+# -- booleans are read strictly ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('raw', ['maybe', 'ture', 'enabled', '2'])
+def test_a_mistyped_validate_certs_is_refused_not_read_as_false(clean_env, raw):
+    with pytest.raises(OneLoginError) as caught:
+        _options.resolve({'client_id': 'id', 'client_secret': 's3cret-value', 'validate_certs': raw})
+    assert 'validate_certs' in str(caught.value) and 'ONELOGIN_VALIDATE_CERTS' in str(caught.value)
+    clean_env.setenv('ONELOGIN_VALIDATE_CERTS', raw)
+    with pytest.raises(OneLoginError) as caught:
+        _options.resolve({'client_id': 'id', 'client_secret': 's3cret-value'})
+    assert 'ONELOGIN_VALIDATE_CERTS' in str(caught.value)
+
+
+@pytest.mark.parametrize('raw, expected', [('no', False), ('false', False), ('0', False), ('yes', True),
+                                           ('on', True), (True, True), (False, False)])
+def test_true_and_false_spellings_are_accepted(clean_env, raw, expected):
+    settings = _options.resolve({'client_id': 'id', 'client_secret': 's3cret-value', 'validate_certs': raw})
+    assert settings.validate_certs is expected
