@@ -383,7 +383,7 @@ def _v2_token_or_none(emu):
 
 def test_concurrent_v2_requests_share_one_token(emu):
     results = []
-    threads = [threading.Thread(target=lambda: results.append(_v2_token_or_none(emu))) for _ in range(8)]
+    threads = [threading.Thread(target=lambda: results.append(_v2_token_or_none(emu))) for dummy in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -30,7 +30,7 @@ def test_returns_the_token_and_reuses_it(emulator, creds):
     first = lookup().run([], variables={}, **creds)
     second = lookup().run([], variables={}, **creds)
     assert isinstance(first, list) and len(first) == 1
-    assert type(first[0]) is str and len(first[0]) >= 32
+    assert first[0].__class__ is str and len(first[0]) >= 32
     assert second == first
     assert emulator.stats()['exchanges'] == 1
 

