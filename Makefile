@@ -3,7 +3,7 @@
 #   make test   run the whole test suite on every supported ansible-core leg
 # Both create the Python environments they need on first use.
 
-.PHONY: demo test unit integration clean-venvs
+.PHONY: demo test unit integration sanity clean-venvs
 
 demo:
 	@bash tests/utils/demo.sh
@@ -16,6 +16,9 @@ unit:
 
 integration:
 	@bash tests/utils/run-tests.sh tests/integration
+
+sanity:
+	@bash tests/utils/sanity.sh
 
 clean-venvs:
 	rm -rf "$${SSO_ONELOGIN_VENVS:-$${XDG_CACHE_HOME:-$$HOME/.cache}/sso.onelogin/venvs}"

@@ -57,6 +57,12 @@ class RunningEmulator:
         return env
 
 
+@pytest.fixture(scope='session')
+def emulator_module():
+    """The emulator module, for tests that start it with their own clock or lifetime."""
+    return load_emulator()
+
+
 @pytest.fixture
 def emulator():
     """An emulator serving from a thread of the test process, with fresh credentials."""

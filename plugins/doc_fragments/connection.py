@@ -83,6 +83,11 @@ options:
     description:
       - A cached token is handed out only while it has more than this many seconds left. When it has less, a new token
         is obtained, once, and shared with every host and task of the run.
+      - With O(token_api=v2), OneLogin hands back the same token until it expires, so a token that comes back with this
+        many seconds or fewer left is waited out (the task waits until it has expired, at most O(min_ttl) seconds)
+        and a fresh one is obtained. That wait happens at most once per token lifetime and is better than handing out
+        a token that expires under a later API call.
+      - Must be at least 0 and below the token lifetime (36000 seconds).
       - Environment variable E(ONELOGIN_MIN_TTL); C(min_ttl) in the C([onelogin]) section of C(ansible.cfg).
     type: int
     default: 300

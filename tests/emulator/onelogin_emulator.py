@@ -207,6 +207,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(code)
         self.send_header('Content-Type', 'application/json; charset=utf-8')
         self.send_header('Content-Length', str(len(payload)))
+        # One request per connection: no handler thread outlives its answer (tests fork after using it).
+        self.send_header('Connection', 'close')
+        self.close_connection = True
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import base64
 import calendar
-import importlib.util
-import os
 import secrets
 import threading
 
 import pytest
 import requests
 
-EMULATOR_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'emulator',
-                             'onelogin_emulator.py')
 
 V1 = '/auth/oauth2/token'
 V2 = '/auth/oauth2/v2/token'
@@ -30,13 +26,6 @@ RESET = '/__emulator__/reset'
 
 UNAUTHORIZED_API_BODY = {'message': 'Unauthorized', 'statusCode': 401, 'name': 'UnauthorizedError'}
 DOCUMENTED_LIFETIME = 36000
-
-
-def load_emulator():
-    spec = importlib.util.spec_from_file_location('onelogin_emulator_under_test', EMULATOR_PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 class FakeClock:
@@ -96,8 +85,7 @@ class Emulator:
         return self.get(USERS, headers={'Authorization': 'Bearer %s' % token})
 
 
-def _serve(clock=None, lifetime=None):
-    module = load_emulator()
+def _serve(module, clock=None, lifetime=None):
     client_id, client_secret = 'client-' + secrets.token_hex(6), 'secret-' + secrets.token_hex(20)
     kwargs = {}
     if clock is not None:
@@ -115,8 +103,8 @@ def _stop(emu):
 
 
 @pytest.fixture(scope='module')
-def shared_emulator():
-    emu = _serve()
+def shared_emulator(emulator_module):
+    emu = _serve(emulator_module)
     try:
         yield emu
     finally:
@@ -137,8 +125,8 @@ SHORT_LIFETIME = 600
 
 
 @pytest.fixture(scope='module')
-def shared_clocked_emulator():
-    emu = _serve(clock=FakeClock(CLOCK_START), lifetime=SHORT_LIFETIME)
+def shared_clocked_emulator(emulator_module):
+    emu = _serve(emulator_module, clock=FakeClock(CLOCK_START), lifetime=SHORT_LIFETIME)
     try:
         yield emu
     finally:

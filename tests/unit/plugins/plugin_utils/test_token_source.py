@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import multiprocessing
-import os
-import sys
 from datetime import datetime, timezone
 
 import pytest
@@ -14,22 +11,10 @@ from ansible_collections.sso.onelogin.plugins.plugin_utils._cache import TokenCa
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
 from ansible_collections.sso.onelogin.plugins.plugin_utils._token_source import Outcome, as_fact, obtain
 
-TESTS = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-EMULATOR_PATH = os.path.join(TESTS, 'emulator', 'onelogin_emulator.py')
 
 T0 = 1700000000.0  # 2023-11-14T22:13:20Z
 LIFETIME = 3600
 MIN_TTL = 300
-
-
-def load_emulator():
-    """The emulator module (the same object tests/conftest.py loads, if it has already)."""
-    if 'onelogin_emulator' not in sys.modules:
-        spec = importlib.util.spec_from_file_location('onelogin_emulator', EMULATOR_PATH)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules.setdefault('onelogin_emulator', module)
-    return sys.modules['onelogin_emulator']
 
 
 class FakeClock:
@@ -55,16 +40,15 @@ def never_sleep(seconds):
 
 
 @pytest.fixture
-def start_emulator():
+def start_emulator(emulator_module):
     """Start in-thread emulators with chosen clients, lifetime and clock; stop them afterwards."""
     servers = []
 
     def start(clients, lifetime=LIFETIME, clock=None):
-        module = load_emulator()
         kwargs = {'lifetime': lifetime}
         if clock is not None:
             kwargs['clock'] = clock
-        server = module.start_in_thread(clients, **kwargs)
+        server = emulator_module.start_in_thread(clients, **kwargs)
         servers.append(server)
         return server
 
