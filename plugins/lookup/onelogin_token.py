@@ -51,17 +51,14 @@ author:
 
 EXAMPLES = r"""
 - name: A header that templates the lookup lazily, at each use, without minting again
-  hosts: all
+  ansible.builtin.uri:
+    url: https://acme.onelogin.com/api/2/users
+    headers: "{{ onelogin_headers }}"
   vars:
     onelogin_subdomain: acme
     onelogin_headers:
       Authorization: "Bearer {{ lookup('sso.onelogin.onelogin_token') }}"
-  tasks:
-    - name: List users
-      ansible.builtin.uri:
-        url: https://acme.onelogin.com/api/2/users
-        headers: "{{ onelogin_headers }}"
-      no_log: true
+  no_log: true
 
 - name: Show when the token expires, not the token
   ansible.builtin.debug:

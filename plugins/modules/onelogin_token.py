@@ -100,11 +100,10 @@ author:
 
 EXAMPLES = r"""
 - name: Call the OneLogin API from every host with one token for the whole run
-  hosts: all
   module_defaults:
     group/sso.onelogin.onelogin:
       subdomain: acme
-  tasks:
+  block:
     - name: Obtain the run's token (credentials from ONELOGIN_CLIENT_ID / ONELOGIN_CLIENT_SECRET)
       sso.onelogin.onelogin_token:
 
@@ -129,6 +128,10 @@ EXAMPLES = r"""
 - name: Replace the cached token with a new one (once for all hosts of this task)
   sso.onelogin.onelogin_token:
     force: true
+
+- name: Show when the token expires (never print the token itself)
+  ansible.builtin.debug:
+    msg: "Token valid until {{ ansible_facts['onelogin_token']['expires_at'] }}"
 """
 
 RETURN = r"""
