@@ -23,8 +23,6 @@ from ansible_collections.sso.onelogin.plugins.plugin_utils._timeutil import iso8
 
 Outcome = namedtuple('Outcome', ['record', 'minted'])
 
-FACT_KEYS = ('access_token', 'token_type', 'expires_in', 'expires_at', 'created_at', 'account_id', 'api_url')
-
 
 def _usable(record, settings, now):
     return record is not None and record['expires_at'] - now > settings.min_ttl
