@@ -6,7 +6,9 @@
 # This file only documents the module: the work is done on the controller by the action plugin
 # plugins/action/onelogin_token.py (ansible-core's own set_fact is built the same way).
 
-from __future__ import annotations
+# ansible-core 2.16's sanity tests require this boilerplate in modules (they may run on Python 2.7 targets).
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
 
 DOCUMENTATION = r"""
 ---
