@@ -315,8 +315,12 @@ def is_loopback(host):
         return False
 
 
+_USERINFO = re.compile(r'(?<=://)[^/@]*@')
+
+
 def normalize_api_url(api_url, door=LOOKUP):
     where = describe_sources('api_url', door)
+    shown = _USERINFO.sub('********@', api_url)  # a password in the URL is never echoed
     if _CONTROL.search(api_url):
         raise OneLoginError('The OneLogin api_url contains a control character. Check %s.' % where)
     try:
@@ -324,11 +328,11 @@ def normalize_api_url(api_url, door=LOOKUP):
         host = parts.hostname
         port = parts.port
     except ValueError:
-        raise OneLoginError('The OneLogin api_url %r is not a valid URL. Check %s.' % (api_url, where)) from None
+        raise OneLoginError('The OneLogin api_url %r is not a valid URL. Check %s.' % (shown, where)) from None
     if parts.scheme not in ('http', 'https') or not host:
         raise OneLoginError(
             'The OneLogin api_url %r is not an absolute http(s) URL: give scheme and host, for example '
-            'https://acme.onelogin.com. Check %s.' % (api_url, where))
+            'https://acme.onelogin.com. Check %s.' % (shown, where))
     if parts.username is not None or parts.password is not None:
         raise OneLoginError(
             'The OneLogin api_url must not contain a user name or password; pass credentials with client_id and '
@@ -337,7 +341,7 @@ def normalize_api_url(api_url, door=LOOKUP):
         raise OneLoginError(
             'The OneLogin api_url %r has a path, query or fragment; give only scheme, host and optional port '
             '(for example https://acme.onelogin.com), the collection adds the API paths. Check %s.'
-            % (api_url, where))
+            % (shown, where))
     if parts.scheme == 'http' and not is_loopback(host):
         raise OneLoginError(
             'Refusing to send the OneLogin client secret in clear text to %s: a plain http:// api_url is allowed '

@@ -541,3 +541,12 @@ def test_a_mistyped_validate_certs_is_refused_not_read_as_false(clean_env, raw):
 def test_true_and_false_spellings_are_accepted(clean_env, raw, expected):
     settings = _options.resolve({'client_id': 'id', 'client_secret': 's3cret-value', 'validate_certs': raw})
     assert settings.validate_certs is expected
+
+
+@pytest.mark.parametrize('api_url', ['ftp://user:pa55word@acme.onelogin.com', 'https://user:pa55word@acme.onelogin.com:99999',
+                                     'https://user:pa55word@acme.onelogin.com/api'])
+def test_a_password_inside_api_url_is_never_echoed(clean_env, api_url):
+    with pytest.raises(OneLoginError) as caught:
+        _options.resolve({'client_id': 'id', 'client_secret': 's3cret-value', 'api_url': api_url})
+    assert 'pa55word' not in str(caught.value)
+    assert 'ONELOGIN_API_URL' in str(caught.value)
