@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from unittest.mock import MagicMock
-
 import pytest
 from ansible.errors import AnsibleLookupError
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import lookup_loader
 from ansible.template import Templar
 
-from ansible_collections.sso.onelogin.plugins.action.onelogin_token import ActionModule
 from ansible_collections.sso.onelogin.plugins.plugin_utils import _options
 
 FACT_KEYS = {'access_token', 'token_type', 'expires_in', 'expires_at', 'created_at', 'account_id', 'api_url'}
@@ -19,11 +16,6 @@ FACT_KEYS = {'access_token', 'token_type', 'expires_in', 'expires_at', 'created_
 def lookup():
     loader = DataLoader()
     return lookup_loader.get('sso.onelogin.onelogin_token', loader=loader, templar=Templar(loader=loader))
-
-
-@pytest.fixture
-def creds(emulator, clean_env, run_cache):
-    return {'api_url': emulator.url, 'client_id': emulator.client_id, 'client_secret': emulator.client_secret}
 
 
 def test_returns_the_token_and_reuses_it(emulator, creds):
@@ -58,15 +50,8 @@ def test_keywords_win_over_variables(emulator, clean_env, run_cache):
     assert emulator.stats()['exchanges_ok'] == 1
 
 
-def test_shares_the_cache_with_the_module(emulator, creds):
-    from ansible.playbook.play_context import PlayContext
-    from ansible.playbook.task import Task
-    task = Task()
-    task.args = dict(creds)
-    loader = DataLoader()
-    action = ActionModule(task=task, connection=MagicMock(), play_context=PlayContext(), loader=loader,
-                          templar=Templar(loader=loader), shared_loader_obj=None)
-    fact = action.run(task_vars={})['ansible_facts']['onelogin_token']
+def test_shares_the_cache_with_the_module(emulator, creds, run_action):
+    fact = run_action(creds)['ansible_facts']['onelogin_token']
     assert lookup().run([], variables={}, **creds) == [fact['access_token']]
     assert emulator.stats()['exchanges'] == 1
 
