@@ -38,8 +38,11 @@ class RunningEmulator:
         self.client_id = client_id
         self.client_secret = client_secret
 
-    def _call(self, method, path):
-        request = urllib.request.Request(self.url + path, method=method, data=b'' if method == 'POST' else None)
+    def _call(self, method, path, payload=None):
+        data, headers = (b'' if method == 'POST' else None), {}
+        if payload is not None:
+            data, headers = json.dumps(payload).encode('utf-8'), {'Content-Type': 'application/json'}
+        request = urllib.request.Request(self.url + path, method=method, data=data, headers=headers)
         with urllib.request.urlopen(request, timeout=10) as response:  # loopback only
             return json.loads(response.read().decode('utf-8'))
 
@@ -48,6 +51,10 @@ class RunningEmulator:
 
     def reset(self):
         self._call('POST', '/__emulator__/reset')
+
+    def inject(self, *specs):
+        """Queue faults for the next token requests (see docs/emulator.md); return the answer, {"queued": N}."""
+        return self._call('POST', '/__emulator__/faults', {'faults': list(specs)})
 
     def env(self, **extra):
         """Environment for an ansible-playbook run against this emulator."""

@@ -15,7 +15,11 @@ It follows OneLogin's documented behaviour (see docs/emulator.md):
   unknown, expired, invalidated or revoked token).
 * The documented error bodies: 400 (content type, authorization, grant_type), 401, 404.
 
-Counters for tests: ``GET /__emulator__/stats``; ``POST /__emulator__/reset`` clears tokens and counters.
+Counters for tests: ``GET /__emulator__/stats``; ``POST /__emulator__/reset`` clears tokens, counters and faults.
+
+Fault injection: ``POST /__emulator__/faults`` with ``{"faults": [spec, ...]}`` queues faults; each POST to a token
+endpoint takes the first one and serves it (an error status, a 429, a connection reset, a slow answer, an HTML page,
+an error inside a 200). ``GET /__emulator__/faults`` lists the queue; ``--fault SPEC`` queues faults at startup.
 
 Run it: ``python tests/emulator/onelogin_emulator.py --client ID:SECRET [--port-file FILE]``.
 It listens on 127.0.0.1 on a free port and prints ``http://127.0.0.1:<port>`` on stdout.
@@ -25,15 +29,20 @@ from __future__ import annotations
 
 import argparse
 import base64
+import collections
 import json
+import math
 import os
 import secrets
 import signal
+import socket
+import struct
 import sys
 import tempfile
 import threading
 import time
 from datetime import datetime, timezone
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -47,6 +56,7 @@ RATE = '/auth/rate_limit'
 USERS = '/api/2/users'
 STATS = '/__emulator__/stats'
 RESET = '/__emulator__/reset'
+FAULTS = '/__emulator__/faults'
 
 MSG_CONTENT_TYPE = ('Content Type is not specified or specified incorrectly. '
                     'Content-Type header must be set to application/json')
@@ -56,6 +66,24 @@ MSG_AUTH_FAILURE = 'Authentication Failure'
 MSG_NO_ROUTE = 'No Route Exists'
 MSG_TOKEN_MISSING = 'Access Token Missing'
 MSG_RATE_AUTH = 'Authorization Information is incorrect'
+
+# The fault kinds and the parameter each takes (see validate_fault).
+FAULT_PARAMS = {'status': ('code',), 'rate_limited': ('retry_after',), 'reset': (), 'slow': ('delay',),
+                'not_json': (), 'error_200': ('code',)}
+# ``type`` and ``message`` of the status envelope served for an injected error code.
+FAULT_TEXT = {
+    400: ('bad request', 'Bad Request'),
+    401: ('Unauthorized', MSG_AUTH_FAILURE),
+    403: ('Forbidden', 'Forbidden'),
+    404: ('not found', MSG_NO_ROUTE),
+    429: ('Too Many Requests', 'Rate limit exceeded'),
+    500: ('Internal Server Error', 'Internal Server Error'),
+    502: ('Bad Gateway', 'Bad Gateway'),
+    503: ('Service Unavailable', 'Service Unavailable'),
+    504: ('Gateway Timeout', 'Gateway Timeout'),
+}
+MAINTENANCE_PAGE = (b'<!DOCTYPE html>\n<html><head><title>Down for maintenance</title></head>\n'
+                    b'<body><h1>Down for maintenance</h1><p>We will be back shortly.</p></body></html>\n')
 
 USERS_PAGE = [
     {'id': 1001, 'email': 'ada@example.com', 'firstname': 'Ada', 'lastname': 'Lovelace'},
@@ -73,8 +101,74 @@ def status_body(code, kind, message, error=True):
     return {'status': {'error': error, 'code': code, 'type': kind, 'message': message}}
 
 
+def fault_body(code):
+    """The status envelope of an injected error ``code``."""
+    if code in FAULT_TEXT:
+        kind, message = FAULT_TEXT[code]
+    else:
+        try:
+            kind = message = HTTPStatus(code).phrase
+        except ValueError:
+            kind = message = 'Error'
+    return status_body(code, kind, message)
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def validate_fault(spec):
+    """A fault spec with its defaults filled in; ValueError (with a message for humans) for a bad one."""
+    if not isinstance(spec, dict):
+        raise ValueError('a fault is a JSON object such as {"fault": "status", "code": 503}, not %r' % (spec,))
+    kind = spec.get('fault')
+    if not isinstance(kind, str) or kind not in FAULT_PARAMS:
+        raise ValueError('unknown fault %r; known: %s' % (kind, ', '.join(sorted(FAULT_PARAMS))))
+    params = FAULT_PARAMS[kind]
+    unknown = sorted(str(key) for key in spec if key != 'fault' and key not in params)
+    if unknown:
+        raise ValueError('fault %s takes no %s' % (kind, ', '.join(unknown)))
+    result = {'fault': kind}
+    if kind in ('status', 'error_200'):
+        code = spec.get('code')
+        if code is None and kind == 'error_200':
+            code = 500
+        if not (_is_int(code) and 400 <= code <= 599):
+            raise ValueError('fault %s: code must be an HTTP error status (an integer from 400 to 599), not %r'
+                             % (kind, code))
+        result['code'] = code
+    elif kind == 'rate_limited':
+        retry_after = spec.get('retry_after')
+        if retry_after is not None and not (_is_int(retry_after) and retry_after >= 0):
+            raise ValueError('fault rate_limited: retry_after must be whole seconds (an integer >= 0) or null, '
+                             'not %r' % (retry_after,))
+        result['retry_after'] = retry_after
+    elif kind == 'slow':
+        delay = spec.get('delay')
+        if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not math.isfinite(delay) or delay < 0:
+            raise ValueError('fault slow: delay must be a number of seconds >= 0, not %r' % (delay,))
+        result['delay'] = float(delay)
+    return result
+
+
+def parse_fault(text):
+    """A fault spec from its command-line form: ``status:503``, ``rate_limited[:2]``, ``reset``, ``slow:2.5``,
+    ``not_json``, ``error_200[:401]``. ValueError for a bad one."""
+    kind, sep, arg = text.partition(':')
+    spec = {'fault': kind}
+    if kind in FAULT_PARAMS and sep:
+        if not FAULT_PARAMS[kind]:
+            raise ValueError('fault %s takes no value' % kind)
+        name = FAULT_PARAMS[kind][0]
+        try:
+            spec[name] = float(arg) if kind == 'slow' else int(arg)
+        except ValueError:
+            raise ValueError('fault %s: %r is not a valid %s' % (kind, arg, name)) from None
+    return validate_fault(spec)
+
+
 class State:
-    """Credentials, tokens and counters. Every method holds the lock."""
+    """Credentials, tokens, counters and queued faults. Every method holds the lock."""
 
     def __init__(self, clients, lifetime=DEFAULT_LIFETIME, clock=time.time):
         self.clients = dict(clients)
@@ -86,10 +180,11 @@ class State:
 
     def reset(self):
         self.tokens = {}  # token -> {client_id, created, expires, valid, calls}
+        self.faults = collections.deque()  # validated fault specs, served first in, first out
         self.counters = {
             'exchanges': 0, 'exchanges_v1': 0, 'exchanges_v2': 0, 'exchanges_ok': 0, 'exchanges_failed': 0,
             'tokens_minted': 0, 'revokes': 0, 'rate_limit_calls': 0,
-            'api_200': 0, 'api_401': 0,
+            'api_200': 0, 'api_401': 0, 'faults_served': 0,
         }
 
     def stats(self):
@@ -98,7 +193,34 @@ class State:
             now = self.clock()
             data['valid_tokens'] = sum(1 for t in self.tokens.values() if t['valid'] and t['expires'] > now)
             data['token_lifetime'] = self.lifetime
+            data['faults_queued'] = len(self.faults)
             return data
+
+    def add_faults(self, specs):
+        """Validate every spec, then queue them all (or none: ValueError); return the queue length."""
+        checked = [validate_fault(spec) for spec in specs]
+        with self.lock:
+            self.faults.extend(checked)
+            return len(self.faults)
+
+    def queued_faults(self):
+        with self.lock:
+            return [dict(spec) for spec in self.faults]
+
+    def take_fault(self, api):
+        """The first queued fault, counted as served, for a request to the ``api`` token endpoint; or None.
+
+        A fault other than ``slow`` counts as a failed exchange here; a ``slow`` one counts as the
+        request it is (handled at once, answered late)."""
+        with self.lock:
+            if not self.faults:
+                return None
+            spec = self.faults.popleft()
+            self.counters['faults_served'] += 1
+            if spec['fault'] != 'slow':
+                for name in ('exchanges', 'exchanges_' + api, 'exchanges_failed'):
+                    self.counters[name] += 1
+            return spec
 
     def count(self, name):
         with self.lock:
@@ -203,9 +325,16 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- plumbing ---------------------------------------------------------------------------
     def _send(self, code, body, headers=None):
-        payload = json.dumps(body).encode('utf-8')
+        self._send_bytes(code, json.dumps(body).encode('utf-8'), 'application/json; charset=utf-8', headers)
+
+    _hold = 0
+
+    def _send_bytes(self, code, payload, content_type, headers=None):
+        if self._hold and self.server.stopping.wait(self._hold):
+            self.close_connection = True  # the server is stopping: leave the request unanswered
+            return
         self.send_response(code)
-        self.send_header('Content-Type', 'application/json; charset=utf-8')
+        self.send_header('Content-Type', content_type)
         self.send_header('Content-Length', str(len(payload)))
         # One request per connection: no handler thread outlives its answer (tests fork after using it).
         self.send_header('Connection', 'close')
@@ -221,10 +350,21 @@ class Handler(BaseHTTPRequestHandler):
 
     def _route(self, method):
         path = urlsplit(self.path).path.rstrip('/') or '/'
+        if method == 'POST' and path in (V1_TOKEN, V2_TOKEN):
+            fault = self.state.take_fault('v1' if path == V1_TOKEN else 'v2')
+            if fault is not None:
+                self.log_message('serving fault %s on %s', fault['fault'], path)
+                if fault['fault'] != 'slow':
+                    return self._serve_fault(fault)
+                # Slow to answer, not to act: the request is handled now (a token is minted as usual),
+                # its answer is held back. As with a real server, a client that gave up may hold an
+                # older token than the server last issued.
+                self._hold = fault['delay']
         routes = {
             ('POST', V1_TOKEN): self.token_v1, ('POST', V2_TOKEN): self.token_v2, ('POST', REVOKE): self.revoke,
             ('GET', RATE): self.rate_limit, ('GET', USERS): self.users,
             ('GET', STATS): self.stats, ('POST', RESET): self.reset,
+            ('GET', FAULTS): self.list_faults, ('POST', FAULTS): self.add_faults,
         }
         handler = routes.get((method, path))
         if handler is None:
@@ -246,6 +386,29 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_DELETE(self):  # pylint: disable=invalid-name
         self._route('DELETE')
+
+    # -- injected faults ---------------------------------------------------------------------
+    def _serve_fault(self, fault):
+        """Answer (or not) a token request with ``fault``, any kind but ``slow``."""
+        self._body()
+        kind = fault['fault']
+        if kind == 'status':
+            return self._send(fault['code'], fault_body(fault['code']))
+        if kind == 'rate_limited':
+            headers = {} if fault['retry_after'] is None else {'Retry-After': '%d' % fault['retry_after']}
+            return self._send(429, fault_body(429), headers=headers)
+        if kind == 'not_json':
+            return self._send_bytes(200, MAINTENANCE_PAGE, 'text/html; charset=utf-8')
+        if kind == 'error_200':
+            return self._send(200, fault_body(fault['code']))
+        return self._drop()  # reset
+
+    def _drop(self):
+        """Close the connection with a TCP reset (SO_LINGER on, 0 s) and no answer."""
+        self.close_connection = True
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+        self.rfile.close()  # it holds a reference to the socket: the close below must be the last one
+        self.connection.close()
 
     # -- token endpoints ---------------------------------------------------------------------
     def _token_request(self, api):
@@ -345,6 +508,23 @@ class Handler(BaseHTTPRequestHandler):
             self.state.reset()
         return self._send(200, {'reset': True})
 
+    def list_faults(self):
+        return self._send(200, {'queued': self.state.queued_faults()})
+
+    def add_faults(self):
+        raw = self._body()
+        try:
+            body = json.loads(raw.decode('utf-8') or 'null')
+        except (ValueError, UnicodeDecodeError):
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get('faults'), list):
+            return self._send(400, {'error': True, 'message': 'the body must be {"faults": [spec, ...]}'})
+        try:
+            queued = self.state.add_faults(body['faults'])
+        except ValueError as exc:
+            return self._send(400, {'error': True, 'message': str(exc)})
+        return self._send(200, {'queued': queued})
+
 
 class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
@@ -353,12 +533,26 @@ class EmulatorServer(ThreadingHTTPServer):
     def __init__(self, state, host='127.0.0.1', port=0, verbose=False):
         self.state = state
         self.verbose = verbose
+        self.stopping = threading.Event()  # set on shutdown: ends the wait of a ``slow`` fault
         super().__init__((host, port), Handler)
 
     @property
     def url(self):
         host, port = self.server_address[:2]
         return 'http://%s:%d' % (host, port)
+
+    def shutdown(self):
+        self.stopping.set()
+        super().shutdown()
+
+    def server_close(self):
+        self.stopping.set()
+        super().server_close()
+
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # the client went away (say it timed out on a slow fault): nothing worth a traceback
+        super().handle_error(request, client_address)
 
 
 def start_in_thread(clients, lifetime=DEFAULT_LIFETIME, clock=time.time):
@@ -378,6 +572,13 @@ def _write_atomically(path, text):
     os.replace(tmp, path)
 
 
+def _fault_arg(text):
+    try:
+        return parse_fault(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description='Emulator of the OneLogin token API, on 127.0.0.1.')
     parser.add_argument('--client', action='append', default=[], metavar='ID:SECRET',
@@ -390,6 +591,9 @@ def parse_args(argv):
     parser.add_argument('--max-runtime', type=float, default=0,
                         help='stop by itself after this many seconds (default: run until stopped)')
     parser.add_argument('--verbose', action='store_true', help='log requests (never bodies) to stderr')
+    parser.add_argument('--fault', action='append', default=[], dest='faults', type=_fault_arg, metavar='SPEC',
+                        help='queue a fault for the next token request (repeatable, served in order): status:CODE, '
+                             'rate_limited[:SECONDS], reset, slow:SECONDS, not_json, error_200[:CODE]')
     args = parser.parse_args(argv)
     clients = {}
     for entry in args.client:
@@ -406,7 +610,9 @@ def parse_args(argv):
 
 def main(argv=None):
     args, clients = parse_args(sys.argv[1:] if argv is None else argv)
-    server = EmulatorServer(State(clients, lifetime=args.token_lifetime), port=args.port, verbose=args.verbose)
+    state = State(clients, lifetime=args.token_lifetime)
+    state.add_faults(args.faults)
+    server = EmulatorServer(state, port=args.port, verbose=args.verbose)
     stop = threading.Event()
 
     def _stop(*_ignored):

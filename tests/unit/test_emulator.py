@@ -9,8 +9,14 @@ from __future__ import annotations
 
 import base64
 import calendar
+import errno
+import http.client
 import secrets
+import subprocess
+import sys
 import threading
+import time
+import urllib.error
 
 import pytest
 import requests
@@ -23,6 +29,7 @@ RATE = '/auth/rate_limit'
 USERS = '/api/2/users'
 STATS = '/__emulator__/stats'
 RESET = '/__emulator__/reset'
+FAULTS = '/__emulator__/faults'
 
 UNAUTHORIZED_API_BODY = {'message': 'Unauthorized', 'statusCode': 401, 'name': 'UnauthorizedError'}
 DOCUMENTED_LIFETIME = 36000
@@ -83,6 +90,14 @@ class Emulator:
 
     def users(self, token):
         return self.get(USERS, headers={'Authorization': 'Bearer %s' % token})
+
+    def inject(self, *specs):
+        return self.post(FAULTS, json={'faults': list(specs)})
+
+    def queued(self):
+        response = self.get(FAULTS)
+        assert response.status_code == 200
+        return response.json()['queued']
 
 
 def _serve(module, clock=None, lifetime=None):
@@ -352,7 +367,7 @@ def test_counters_and_reset(emu):
     assert stats == {
         'exchanges': 2, 'exchanges_v1': 1, 'exchanges_v2': 1, 'exchanges_ok': 1, 'exchanges_failed': 1,
         'tokens_minted': 1, 'revokes': 0, 'rate_limit_calls': 0, 'api_200': 1, 'api_401': 1,
-        'valid_tokens': 1, 'token_lifetime': DOCUMENTED_LIFETIME,
+        'valid_tokens': 1, 'token_lifetime': DOCUMENTED_LIFETIME, 'faults_served': 0, 'faults_queued': 0,
     }
 
     reset = emu.post(RESET)
@@ -418,3 +433,463 @@ def test_v1_token_expires(clocked):
     assert clocked.users(token).status_code == 200
     clocked.clock.advance(1)
     assert clocked.users(token).status_code == 401
+
+
+# -- fault injection --------------------------------------------------------------------------------
+
+# The status envelope each injected error code should carry, written out here (not read from the emulator).
+FAULT_TEXT = {
+    401: ('Unauthorized', 'Authentication Failure'),
+    500: ('Internal Server Error', 'Internal Server Error'),
+    502: ('Bad Gateway', 'Bad Gateway'),
+    503: ('Service Unavailable', 'Service Unavailable'),
+    504: ('Gateway Timeout', 'Gateway Timeout'),
+}
+COUNTED = ('exchanges', 'exchanges_v1', 'exchanges_v2', 'exchanges_ok', 'exchanges_failed', 'tokens_minted',
+           'faults_served', 'faults_queued')
+
+
+def _counts(emu, **expected):
+    """The counters named in COUNTED; those not in ``expected`` must be 0."""
+    stats = emu.stats()
+    assert {name: stats[name] for name in COUNTED} == dict({name: 0 for name in COUNTED}, **expected)
+
+
+def _normal_token(emu, api):
+    """A request without a fault left gets a working token, as usual."""
+    response = emu.mint(api)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    token = body['data'][0] if api == 'v1' else body
+    assert len(token['access_token']) == 64 and token['token_type'] == 'bearer'
+    assert emu.users(token['access_token']).status_code == 200
+    return token
+
+
+def _is_reset(exc):
+    """A TCP reset, not http.client's RemoteDisconnected (a ConnectionResetError subclass for a plain close)."""
+    return isinstance(exc, ConnectionResetError) and exc.errno == errno.ECONNRESET
+
+
+def _caused_by_reset(exc):
+    """Whether a TCP reset is anywhere in the arguments or the chain of ``exc``."""
+    stack, seen = [exc], set()
+    while stack:
+        item = stack.pop()
+        if _is_reset(item):
+            return True
+        if isinstance(item, BaseException) and id(item) not in seen:
+            seen.add(id(item))
+            stack.extend(list(item.args) + [item.__cause__, item.__context__])
+    return False
+
+
+def _mint_with_timeout(emu, read_timeout):
+    with requests.Session() as session:
+        session.trust_env = False
+        return session.post(emu.url + V2, json={'grant_type': 'client_credentials'},
+                            auth=(emu.client_id, emu.client_secret), timeout=(10, read_timeout))
+
+
+@pytest.mark.parametrize('api', ['v1', 'v2'])
+@pytest.mark.parametrize('code', [500, 502, 503, 504])
+def test_fault_status(emu, api, code):
+    answer = emu.inject({'fault': 'status', 'code': code})
+    assert answer.status_code == 200 and answer.json() == {'queued': 1}
+
+    response = emu.mint(api)
+    assert response.status_code == code
+    assert response.headers['Content-Type'].split(';')[0] == 'application/json'
+    kind, message = FAULT_TEXT[code]
+    assert response.json() == {'status': {'error': True, 'code': code, 'type': kind, 'message': message}}
+    _counts(emu, exchanges=1, exchanges_failed=1, faults_served=1, **{'exchanges_' + api: 1})
+
+    _normal_token(emu, api)
+    _counts(emu, exchanges=2, exchanges_ok=1, exchanges_failed=1, tokens_minted=1, faults_served=1,
+            **{'exchanges_' + api: 2})
+
+
+@pytest.mark.parametrize('code', [400, 404, 429, 599])
+def test_fault_status_takes_any_error_code(emu, code):
+    emu.inject({'fault': 'status', 'code': code})
+    response = emu.mint('v2')
+    assert response.status_code == code
+    status = _status(response)
+    assert status['error'] is True and status['code'] == code
+    assert isinstance(status['type'], str) and status['type']
+    assert isinstance(status['message'], str) and status['message']
+    _normal_token(emu, 'v2')
+
+
+@pytest.mark.parametrize('spec, header', [
+    ({'fault': 'rate_limited', 'retry_after': 2}, '2'),
+    ({'fault': 'rate_limited', 'retry_after': 0}, '0'),
+    ({'fault': 'rate_limited'}, None),
+    ({'fault': 'rate_limited', 'retry_after': None}, None),
+], ids=['2s', '0s', 'absent', 'null'])
+def test_fault_rate_limited(emu, spec, header):
+    emu.inject(spec)
+    response = emu.mint('v2')
+    assert response.status_code == 429
+    assert response.headers.get('Retry-After') == header
+    status = _status(response)
+    assert status['error'] is True and status['code'] == 429
+    _counts(emu, exchanges=1, exchanges_v2=1, exchanges_failed=1, faults_served=1)
+    _normal_token(emu, 'v2')
+
+
+@pytest.mark.parametrize('api', ['v1', 'v2'])
+def test_fault_reset(emu, api):
+    emu.inject({'fault': 'reset'})
+    with pytest.raises(requests.exceptions.ConnectionError) as caught:
+        emu.mint(api)
+    assert _caused_by_reset(caught.value), repr(caught.value)
+    _counts(emu, exchanges=1, exchanges_failed=1, faults_served=1, **{'exchanges_' + api: 1})
+    _normal_token(emu, api)
+
+
+def test_fault_reset_sends_no_answer_at_all(emu):
+    emu.inject({'fault': 'reset'})
+    connection = http.client.HTTPConnection(emu.url[len('http://'):], timeout=10)
+    try:
+        connection.request('POST', V1, body=b'{"grant_type": "client_credentials"}',
+                           headers={'Content-Type': 'application/json',
+                                    'Authorization': _basic(emu.client_id, emu.client_secret)})
+        with pytest.raises(ConnectionResetError) as caught:
+            connection.getresponse()
+        assert _is_reset(caught.value), repr(caught.value)
+    finally:
+        connection.close()
+    _normal_token(emu, 'v1')
+
+
+def test_fault_slow_makes_a_client_time_out(emulator_module):
+    # A server of its own: the slow request may still be waiting when the test ends.
+    emu = _serve(emulator_module)
+    try:
+        emu.inject({'fault': 'slow', 'delay': 1.0})
+        with pytest.raises(requests.exceptions.ReadTimeout):
+            _mint_with_timeout(emu, 0.3)
+        stats = emu.stats()
+        assert (stats['faults_served'], stats['faults_queued']) == (1, 0)
+        # It holds up only its own request.
+        _normal_token(emu, 'v2')
+    finally:
+        _stop(emu)
+
+
+@pytest.mark.parametrize('api', ['v1', 'v2'])
+def test_fault_slow_then_answers_normally(emu, api):
+    emu.inject({'fault': 'slow', 'delay': 0.05})
+    started = time.monotonic()
+    response = emu.mint(api)
+    elapsed = time.monotonic() - started
+    assert response.status_code == 200, response.text
+    body = response.json()
+    token = body['data'][0]['access_token'] if api == 'v1' else body['access_token']
+    assert emu.users(token).status_code == 200
+    assert elapsed >= 0.045  # it did wait (a lower bound only: nothing waits on this)
+    # A slow request counts as the normal request it becomes.
+    _counts(emu, exchanges=1, exchanges_ok=1, tokens_minted=1, faults_served=1, **{'exchanges_' + api: 1})
+
+
+class _WatchedEvent(threading.Event):
+    """An Event that tells when somebody starts to wait on it."""
+
+    def __init__(self):
+        super().__init__()
+        self.waited_on = threading.Event()
+
+    def wait(self, timeout=None):
+        self.waited_on.set()
+        return super().wait(timeout)
+
+
+def test_fault_slow_ends_when_the_server_stops(emulator_module):
+    emu = _serve(emulator_module)
+    stopping = emu.server.stopping = _WatchedEvent()
+    outcome = []
+
+    def call():
+        try:
+            outcome.append(emu.mint('v2'))  # with a 10 s read timeout
+        except requests.exceptions.RequestException as exc:
+            outcome.append(exc)
+
+    client = threading.Thread(target=call, daemon=True)
+    try:
+        emu.inject({'fault': 'slow', 'delay': 120})
+        client.start()
+        assert stopping.waited_on.wait(10)  # the request is in its slow wait
+    finally:
+        _stop(emu)
+    client.join(timeout=30)
+    assert not client.is_alive()
+    # The server dropped the request as it stopped: no 120 s wait, and no 10 s client timeout either.
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], requests.exceptions.ConnectionError), repr(outcome[0])
+    assert not isinstance(outcome[0], requests.exceptions.Timeout)
+
+
+def test_faults_leave_no_traceback(emulator_module, capsys):
+    emu = _serve(emulator_module)
+    emu.server.daemon_threads = False  # server_close then waits for every request thread
+    try:
+        emu.inject({'fault': 'reset'}, {'fault': 'slow', 'delay': 30})
+        with pytest.raises(requests.exceptions.ConnectionError):
+            emu.mint('v2')
+        with pytest.raises(requests.exceptions.ReadTimeout):
+            _mint_with_timeout(emu, 0.2)
+    finally:
+        _stop(emu)
+    assert capsys.readouterr().err == ''
+
+
+def test_fault_not_json(emu):
+    emu.inject({'fault': 'not_json'})
+    response = emu.mint('v2')
+    assert response.status_code == 200
+    assert response.headers['Content-Type'].split(';')[0].strip() == 'text/html'
+    assert '<html' in response.text.lower() and '</html>' in response.text.lower()
+    with pytest.raises(ValueError):
+        response.json()
+    _counts(emu, exchanges=1, exchanges_v2=1, exchanges_failed=1, faults_served=1)
+    _normal_token(emu, 'v2')
+
+
+@pytest.mark.parametrize('spec, code', [
+    ({'fault': 'error_200'}, 500),
+    ({'fault': 'error_200', 'code': None}, 500),
+    ({'fault': 'error_200', 'code': 401}, 401),
+    ({'fault': 'error_200', 'code': 503}, 503),
+], ids=['default', 'null', '401', '503'])
+def test_fault_error_200(emu, spec, code):
+    emu.inject(spec)
+    response = emu.mint('v1')
+    assert response.status_code == 200
+    assert response.headers['Content-Type'].split(';')[0] == 'application/json'
+    kind, message = FAULT_TEXT[code]
+    assert response.json() == {'status': {'error': True, 'code': code, 'type': kind, 'message': message}}
+    _counts(emu, exchanges=1, exchanges_v1=1, exchanges_failed=1, faults_served=1)
+    _normal_token(emu, 'v1')
+
+
+def test_faults_are_served_in_order(emu):
+    assert emu.inject({'fault': 'status', 'code': 503}, {'fault': 'rate_limited', 'retry_after': 7}).json() == {
+        'queued': 2}
+    assert emu.inject({'fault': 'not_json'}, {'fault': 'error_200', 'code': 401}, {'fault': 'reset'}).json() == {
+        'queued': 5}
+    expected = [{'fault': 'status', 'code': 503}, {'fault': 'rate_limited', 'retry_after': 7}, {'fault': 'not_json'},
+                {'fault': 'error_200', 'code': 401}, {'fault': 'reset'}]
+    assert emu.queued() == expected
+
+    assert emu.mint('v2').status_code == 503
+    assert emu.queued() == expected[1:]
+    limited = emu.mint('v1')
+    assert (limited.status_code, limited.headers.get('Retry-After')) == (429, '7')
+    html = emu.mint('v2')
+    assert (html.status_code, html.headers['Content-Type'].split(';')[0]) == (200, 'text/html')
+    error = emu.mint('v1')
+    assert (error.status_code, _status(error)['code']) == (200, 401)
+    assert emu.queued() == expected[4:]
+    with pytest.raises(requests.exceptions.ConnectionError):
+        emu.mint('v2')
+    assert emu.queued() == []
+
+    _normal_token(emu, 'v2')
+    _counts(emu, exchanges=6, exchanges_v1=2, exchanges_v2=4, exchanges_ok=1, exchanges_failed=5, tokens_minted=1,
+            faults_served=5)
+
+
+def test_queued_faults_show_their_defaults(emu):
+    emu.inject({'fault': 'rate_limited'}, {'fault': 'error_200'}, {'fault': 'slow', 'delay': 2})
+    assert emu.queued() == [{'fault': 'rate_limited', 'retry_after': None}, {'fault': 'error_200', 'code': 500},
+                            {'fault': 'slow', 'delay': 2.0}]
+
+
+def test_fault_counters(emu):
+    assert emu.inject({'fault': 'status', 'code': 500}, {'fault': 'error_200'}, {'fault': 'slow', 'delay': 0.01},
+                      ).json() == {'queued': 3}
+    _counts(emu, faults_queued=3)
+    assert emu.mint('v1').status_code == 500
+    _counts(emu, exchanges=1, exchanges_v1=1, exchanges_failed=1, faults_served=1, faults_queued=2)
+    assert emu.mint('v2').status_code == 200
+    _counts(emu, exchanges=2, exchanges_v1=1, exchanges_v2=1, exchanges_failed=2, faults_served=2, faults_queued=1)
+    _normal_token(emu, 'v2')  # the slow one
+    _counts(emu, exchanges=3, exchanges_v1=1, exchanges_v2=2, exchanges_ok=1, exchanges_failed=2, tokens_minted=1,
+            faults_served=3)
+    _normal_token(emu, 'v2')  # no fault left
+    _counts(emu, exchanges=4, exchanges_v1=1, exchanges_v2=3, exchanges_ok=2, exchanges_failed=2, tokens_minted=1,
+            faults_served=3)
+
+
+def test_reset_empties_the_fault_queue(emu):
+    assert emu.inject({'fault': 'status', 'code': 500}, {'fault': 'reset'}, {'fault': 'not_json'}).json() == {
+        'queued': 3}
+    assert emu.mint('v2').status_code == 500
+    _counts(emu, exchanges=1, exchanges_v2=1, exchanges_failed=1, faults_served=1, faults_queued=2)
+
+    assert emu.post(RESET).status_code == 200
+    assert emu.queued() == []
+    _counts(emu)
+    _normal_token(emu, 'v2')
+    _normal_token(emu, 'v1')
+    assert emu.stats()['faults_served'] == 0
+
+
+def test_state_reset_empties_the_fault_queue(emulator_module):
+    state = emulator_module.State({'id': 'secret'})
+    assert state.add_faults([{'fault': 'reset'}, {'fault': 'status', 'code': 502}]) == 2
+    assert state.stats()['faults_queued'] == 2
+    state.reset()
+    assert state.queued_faults() == []
+    assert state.take_fault('v2') is None
+    assert (state.stats()['faults_queued'], state.stats()['faults_served']) == (0, 0)
+
+
+BAD_FAULT_BODIES = {
+    'unknown-kind-after-a-good-one': {'faults': [{'fault': 'status', 'code': 503}, {'fault': 'teapot'}]},
+    'no-kind': {'faults': [{'code': 503}]},
+    'kind-not-a-string': {'faults': [{'fault': ['status']}]},
+    'status-without-code': {'faults': [{'fault': 'status'}]},
+    'status-200': {'faults': [{'fault': 'status', 'code': 200}]},
+    'status-600': {'faults': [{'fault': 'status', 'code': 600}]},
+    'status-code-string': {'faults': [{'fault': 'status', 'code': '503'}]},
+    'status-code-bool': {'faults': [{'fault': 'status', 'code': True}]},
+    'status-code-float': {'faults': [{'fault': 'status', 'code': 503.0}]},
+    'retry-after-negative': {'faults': [{'fault': 'rate_limited', 'retry_after': -1}]},
+    'retry-after-string': {'faults': [{'fault': 'rate_limited', 'retry_after': 'soon'}]},
+    'retry-after-float': {'faults': [{'fault': 'rate_limited', 'retry_after': 1.5}]},
+    'slow-without-delay': {'faults': [{'fault': 'slow'}]},
+    'slow-negative': {'faults': [{'fault': 'slow', 'delay': -1}]},
+    'slow-string': {'faults': [{'fault': 'slow', 'delay': '2'}]},
+    'error-200-with-200': {'faults': [{'fault': 'error_200', 'code': 200}]},
+    'unknown-key': {'faults': [{'fault': 'reset', 'delay': 1}]},
+    'misspelt-key': {'faults': [{'fault': 'rate_limited', 'retry-after': 2}]},
+    'spec-not-an-object': {'faults': ['status:503']},
+    'faults-not-a-list': {'faults': {'fault': 'reset'}},
+    'no-faults-key': {'fault': 'reset'},
+    'body-a-list': [{'fault': 'reset'}],
+}
+
+
+@pytest.mark.parametrize('body', list(BAD_FAULT_BODIES.values()) + ['not json', ''],
+                         ids=list(BAD_FAULT_BODIES) + ['not-json', 'empty'])
+def test_bad_fault_spec_is_refused(emu, body):
+    assert emu.inject({'fault': 'not_json'}).json() == {'queued': 1}
+    if isinstance(body, str):
+        response = emu.post(FAULTS, data=body, headers={'Content-Type': 'application/json'})
+    else:
+        response = emu.post(FAULTS, json=body)
+    assert response.status_code == 400
+    answer = response.json()
+    assert answer['error'] is True
+    assert isinstance(answer['message'], str) and answer['message']
+    # Nothing of it was queued, not even its good part.
+    assert emu.queued() == [{'fault': 'not_json'}]
+    _counts(emu, faults_queued=1)
+
+
+def test_only_token_requests_take_faults(emu):
+    token = emu.token('v2')['access_token']
+    emu.inject({'fault': 'status', 'code': 502})
+
+    assert emu.users(token).status_code == 200
+    assert emu.get(RATE, headers={'Authorization': 'bearer:%s' % token}).status_code == 200
+    assert emu.get(STATS).status_code == 200
+    assert emu.get(FAULTS).status_code == 200
+    assert emu.get('/api/2/nothing-here').status_code == 404
+    for path in (V1, V2):
+        wrong_method = emu.get(path)
+        assert wrong_method.status_code == 404
+        assert _status(wrong_method)['message'] == 'No Route Exists'
+    assert emu.post(REVOKE, json={'access_token': token}, auth=(emu.client_id, 'wrong-secret')).status_code == 401
+    assert emu.queued() == [{'fault': 'status', 'code': 502}]
+    stats = emu.stats()
+    assert (stats['faults_served'], stats['faults_queued']) == (0, 1)
+
+    assert emu.mint('v2').status_code == 502
+    assert emu.queued() == []
+
+
+def test_running_emulator_inject(emulator):
+    assert emulator.inject({'fault': 'status', 'code': 504}, {'fault': 'reset'}) == {'queued': 2}
+    assert emulator.inject() == {'queued': 2}
+    stats = emulator.stats()
+    assert (stats['faults_queued'], stats['faults_served']) == (2, 0)
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        emulator.inject({'fault': 'status', 'code': 504}, {'fault': 'nonsense'})
+    assert caught.value.code == 400
+    caught.value.close()
+    assert emulator.stats()['faults_queued'] == 2
+    with requests.Session() as session:
+        session.trust_env = False
+        response = session.post(emulator.url + V2, json={'grant_type': 'client_credentials'},
+                                auth=(emulator.client_id, emulator.client_secret), timeout=10)
+    assert response.status_code == 504
+    assert emulator.stats()['faults_queued'] == 1
+
+
+# -- fault injection from the command line ------------------------------------------------------------
+
+CLI_FAULTS = [
+    ('status:503', {'fault': 'status', 'code': 503}),
+    ('status:500', {'fault': 'status', 'code': 500}),
+    ('rate_limited', {'fault': 'rate_limited', 'retry_after': None}),
+    ('rate_limited:2', {'fault': 'rate_limited', 'retry_after': 2}),
+    ('reset', {'fault': 'reset'}),
+    ('slow:2.5', {'fault': 'slow', 'delay': 2.5}),
+    ('slow:3', {'fault': 'slow', 'delay': 3.0}),
+    ('not_json', {'fault': 'not_json'}),
+    ('error_200', {'fault': 'error_200', 'code': 500}),
+    ('error_200:401', {'fault': 'error_200', 'code': 401}),
+]
+
+
+@pytest.mark.parametrize('text, spec', CLI_FAULTS, ids=[text for text, dummy in CLI_FAULTS])
+def test_cli_fault_forms(emulator_module, text, spec):
+    args, clients = emulator_module.parse_args(['--client', 'an-id:a-secret', '--fault', text])
+    assert args.faults == [spec]
+    assert clients == {'an-id': 'a-secret'}
+
+
+def test_cli_faults_keep_their_order(emulator_module):
+    args, dummy = emulator_module.parse_args(['--client', 'an-id:a-secret', '--fault', 'reset', '--fault', 'status:502',
+                                              '--fault', 'slow:0.5'])
+    assert args.faults == [{'fault': 'reset'}, {'fault': 'status', 'code': 502}, {'fault': 'slow', 'delay': 0.5}]
+    args, dummy = emulator_module.parse_args(['--client', 'an-id:a-secret'])
+    assert args.faults == []
+
+
+@pytest.mark.parametrize('text', [
+    'status', 'status:', 'status:abc', 'status:200', 'status:700', 'rate_limited:', 'rate_limited:x',
+    'rate_limited:-1', 'rate_limited:1.5', 'reset:1', 'slow', 'slow:', 'slow:-1', 'slow:soon', 'slow:nan', 'slow:inf',
+    'not_json:1', 'error_200:200', 'error_200:x', 'teapot', 'teapot:1', '', ':503', 'STATUS:503',
+])
+def test_cli_refuses_a_bad_fault(emulator_module, capsys, text):
+    with pytest.raises(SystemExit) as caught:
+        emulator_module.parse_args(['--client', 'an-id:a-secret', '--fault', text])
+    assert caught.value.code == 2
+    assert '--fault' in capsys.readouterr().err
+
+
+def test_cli_faults_are_served(emulator_module):
+    client_id, client_secret = 'client-' + secrets.token_hex(6), 'secret-' + secrets.token_hex(20)
+    process = subprocess.Popen(
+        [sys.executable, emulator_module.__file__, '--client', '%s:%s' % (client_id, client_secret),
+         '--max-runtime', '300', '--fault', 'status:503', '--fault', 'error_200:401'],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        url = process.stdout.readline().strip()  # printed once listening
+        assert url.startswith('http://127.0.0.1:')
+        with requests.Session() as session:
+            session.trust_env = False
+            answers = [session.post(url + V2, json={'grant_type': 'client_credentials'},
+                                    auth=(client_id, client_secret), timeout=10) for dummy in range(3)]
+        assert answers[0].status_code == 503
+        assert answers[1].status_code == 200 and _status(answers[1])['code'] == 401
+        assert answers[2].status_code == 200 and len(answers[2].json()['access_token']) == 64
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        process.stdout.close()
