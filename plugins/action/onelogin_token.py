@@ -7,50 +7,57 @@
 
 from __future__ import annotations
 
-from ansible.module_utils.parsing.convert_bool import boolean
-from ansible.plugins.action import ActionBase
-
-from ansible_collections.sso.onelogin.plugins.plugin_utils import _options, _token_source
-from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError, scrub
+from ansible_collections.sso.onelogin.plugins.plugin_utils import _token_source
+from ansible_collections.sso.onelogin.plugins.plugin_utils._action import OneLoginAction, strict_bool
+from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
 
 FACT_NAME = 'onelogin_token'
+MODULE = 'sso.onelogin.onelogin_token'
 
 
-class ActionModule(ActionBase):
+class ActionModule(OneLoginAction):
 
-    TRANSFERS_FILES = False
-    _requires_connection = False
+    MODULE = MODULE
+    EXTRA_ARGS = ('state', 'force', 'access_token')
+    SECRET_ARGS = ('access_token',)
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        args = dict(self._task.args)
-        try:
-            force = _force(args.pop('force', False))
-            unknown = sorted(set(args) - set(_options.CONNECTION_OPTIONS))
-            if unknown:
-                raise OneLoginError('Unsupported parameters for sso.onelogin.onelogin_token: %s. Supported parameters: %s.'
-                                    % (', '.join(unknown), ', '.join(_options.CONNECTION_OPTIONS + ('force',))))
-            settings = _options.resolve(args, door=_options.MODULE)
-            outcome = _token_source.obtain(settings, renew_for=self._task._uuid if force else None,
-                                           check_mode=bool(self._task.check_mode))
-        except OneLoginError as exc:
-            result.update(failed=True, msg=scrub(exc, _options.candidate_secrets(args)))
-            return result
+    def check_extra(self, extra):
+        state = extra.get('state', 'present')
+        if state not in ('present', 'absent'):
+            raise OneLoginError('The state option of %s must be present or absent, not %r.' % (MODULE, str(state)))
+        force = strict_bool(MODULE, 'force', extra.get('force', False))
+        access_token = extra.get('access_token')
+        if access_token is not None and (not isinstance(access_token, str) or not access_token.strip()):
+            raise OneLoginError('The access_token option of %s must be a non-empty string.' % MODULE)
+        if state == 'present' and access_token is not None:
+            raise OneLoginError('The access_token option of %s is for state=absent (the token to revoke); with '
+                                'state=present the module obtains the token itself.' % MODULE)
+        if state == 'absent' and force:
+            raise OneLoginError('The force option of %s applies to state=present only.' % MODULE)
+        return {'state': state, 'force': force, 'access_token': access_token}
 
+    def act(self, settings, extra, check_mode):
+        if extra['state'] == 'absent':
+            return self._absent(settings, extra['access_token'], check_mode)
+        outcome = _token_source.obtain(settings, renew_for=self._task._uuid if extra['force'] else None,
+                                       check_mode=check_mode)
         if outcome.record is None:
-            result.update(changed=True, msg='Check mode: a new v1 token would be minted. None was, because a new v1 '
-                                            'token invalidates the tokens other clients hold.')
-            return result
-        result['changed'] = outcome.minted
-        result['ansible_facts'] = {FACT_NAME: _token_source.as_fact(outcome.record)}
+            return {'changed': True, 'msg': 'Check mode: a new v1 token would be minted. None was, because a new v1 '
+                                            'token invalidates the tokens other clients hold.'}
         # The result holds the token: censor what callbacks print at any verbosity. Ansible still
         # applies the facts (and any register) from the uncensored result.
-        result['_ansible_no_log'] = True
+        return {'changed': outcome.minted, 'ansible_facts': {FACT_NAME: _token_source.as_fact(outcome.record)},
+                '_ansible_no_log': True}
+
+    def _absent(self, settings, access_token, check_mode):
+        revoked = _token_source.revoke(settings, access_token=access_token, check_mode=check_mode)
+        # The fact is cleared on every host that runs the task: the token stops working for all of them.
+        result = {'changed': revoked is not None, 'revoked': revoked is not None and not check_mode,
+                  'ansible_facts': {FACT_NAME: {}}}
+        if revoked is None:
+            result['msg'] = 'No OneLogin token to revoke: none is cached for these credentials.'
+        elif check_mode:
+            result['msg'] = 'Check mode: the OneLogin token would be revoked.'
+        else:
+            result['msg'] = 'Revoked the OneLogin token and dropped it from the cache.'
         return result
-
-
-def _force(value):
-    try:
-        return boolean(value, strict=True)
-    except TypeError:
-        raise OneLoginError('The force option of sso.onelogin.onelogin_token must be a boolean (true or false).') from None

@@ -87,10 +87,52 @@ options:
         many seconds or fewer left is waited out (the task waits until it has expired, at most O(min_ttl) seconds)
         and a fresh one is obtained. That wait happens at most once per token lifetime and is better than handing out
         a token that expires under a later API call.
+      - With O(token_api=v1), every new token invalidates the one before at once. So the replacement is minted only
+        once the old token is down to half of O(min_ttl) (a task that needs a token before then waits, at most
+        O(min_ttl)/2 seconds), so that whoever received the old token had at least that long to use it.
       - Must be at least 0 and below the token lifetime (36000 seconds).
       - Environment variable E(ONELOGIN_MIN_TTL); C(min_ttl) in the C([onelogin]) section of C(ansible.cfg).
     type: int
     default: 300
+  retry_timeout:
+    description:
+      - Seconds during which a call to OneLogin that failed for a passing reason is tried again. Passing reasons are a
+        connection that fails or is reset, an answer that does not come within O(timeout), HTTP 500, 502, 503 and
+        504, and HTTP 429 (too many requests). Answers such as 400, 401, 403 and 404 are never retried.
+      - Waits between tries grow exponentially from half a second, with random jitter so that several controllers do
+        not retry in step; a C(Retry-After) header of a 429 answer is honoured. No new try starts once the next one
+        could not begin within this many seconds of the first; the error then names the last cause and the number of
+        tries.
+      - Token exchanges are retried while the cache lock is held, so workers racing on a cold cache still make a
+        single successful exchange.
+      - V(0) turns retries off.
+      - Environment variable E(ONELOGIN_RETRY_TIMEOUT); C(retry_timeout) in the C([onelogin]) section of C(ansible.cfg).
+    type: int
+    default: 30
+  cache:
+    description:
+      - Where the token is kept between uses.
+      - V(run) keeps it for the current C(ansible-playbook) run only, in the run's private temporary directory, which
+        ansible-core removes when the run ends. Every host, task and lookup of the run shares one token.
+      - V(persistent) keeps it in O(cache_dir), so back-to-back and concurrent runs on this controller, by the same
+        user, share one valid token until it gets down to O(min_ttl). The folder holds tokens, never the client
+        secret.
+      - V(none) keeps nothing - every task and every lookup evaluation makes its own token exchange. Use it only to
+        debug. With O(token_api=v1) every exchange invalidates the token before it, so a play that uses the token
+        on several hosts or in several tasks breaks itself.
+      - Environment variable E(ONELOGIN_CACHE); C(cache) in the C([onelogin]) section of C(ansible.cfg).
+    type: str
+    choices: [run, persistent, none]
+    default: run
+  cache_dir:
+    description:
+      - The folder of the persistent cache, used only with O(cache=persistent).
+      - Defaults to C(sso.onelogin/tokens) under E(XDG_CACHE_HOME), or under C(~/.cache) when that is not set.
+      - A missing folder is created with mode 0700. An existing one must be a folder owned by the user running
+        Ansible and must not be writable by group or others; otherwise the task fails before anything is sent.
+        Token files in it have mode 0600.
+      - Environment variable E(ONELOGIN_CACHE_DIR); C(cache_dir) in the C([onelogin]) section of C(ansible.cfg).
+    type: path
 """
 
     # Extra sources for plugins (the lookup). Secrets get no ini entry on purpose.
@@ -165,4 +207,28 @@ options:
     ini:
       - section: onelogin
         key: min_ttl
+  retry_timeout:
+    env:
+      - name: ONELOGIN_RETRY_TIMEOUT
+    vars:
+      - name: onelogin_retry_timeout
+    ini:
+      - section: onelogin
+        key: retry_timeout
+  cache:
+    env:
+      - name: ONELOGIN_CACHE
+    vars:
+      - name: onelogin_cache
+    ini:
+      - section: onelogin
+        key: cache
+  cache_dir:
+    env:
+      - name: ONELOGIN_CACHE_DIR
+    vars:
+      - name: onelogin_cache_dir
+    ini:
+      - section: onelogin
+        key: cache_dir
 """

@@ -111,11 +111,11 @@ _raw:
       sample: https://acme.onelogin.com
 """
 
-from ansible.errors import AnsibleLookupError
+from ansible.errors import AnsibleError, AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.sso.onelogin.plugins.plugin_utils import _options, _token_source
-from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError, scrub
+from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError, scrub, unexpected
 
 
 class LookupModule(LookupBase):
@@ -138,6 +138,10 @@ class LookupModule(LookupBase):
             record = _token_source.obtain(settings).record
         except OneLoginError as exc:
             raise AnsibleLookupError(scrub(exc, _options.candidate_secrets(kwargs, variables))) from None
+        except AnsibleError:
+            raise  # Ansible's own, such as an undefined variable in an option: it holds no secret of ours
+        except Exception as exc:  # a bug: report it without a traceback that could carry a secret
+            raise AnsibleLookupError(unexpected(exc, _options.candidate_secrets(kwargs, variables))) from None
         if output == 'record':
             return [_token_source.as_fact(record)]
         return [record['access_token']]

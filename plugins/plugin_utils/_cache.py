@@ -54,16 +54,61 @@ def _ensure_private_dir(path):
         os.chmod(path, 0o700)
 
 
-class TokenCache:
-    """A folder of token entries guarded by per-entry ``fcntl`` locks."""
+def default_persistent_directory():
+    """``$XDG_CACHE_HOME/sso.onelogin/tokens``, else ``~/.cache/sso.onelogin/tokens``."""
+    base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
+    return os.path.join(base, 'sso.onelogin', 'tokens')
 
-    def __init__(self, directory=None):
+
+def persistent_directory(path, where):
+    """Check (and create if missing) the folder of the persistent cache; return its absolute path.
+
+    ``where`` says in words where the ``cache_dir`` option is set, for the error messages. The folder
+    must be owned by the current user and not writable by group or others: another user able to
+    drop files there could hand this user a token of their choosing.
+    """
+    path = os.path.abspath(os.path.expanduser(path or default_persistent_directory()))
+    if not os.path.lexists(path):
+        try:
+            os.makedirs(path, 0o700)  # the mode applies to the folder itself; parents get the usual mode
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise OneLoginError('Cannot create the OneLogin persistent cache folder %s (%s). Choose a folder you can '
+                                'write with %s.' % (path, exc.strerror, where)) from None
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise OneLoginError('Cannot use the OneLogin persistent cache folder %s (%s). Check %s.'
+                            % (path, exc.strerror, where)) from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise OneLoginError('The OneLogin persistent cache folder %s is not a folder. Check %s.' % (path, where))
+    if info.st_uid != os.geteuid():
+        raise OneLoginError('The OneLogin persistent cache folder %s is owned by another user; use a folder of your '
+                            'own. Check %s.' % (path, where))
+    mode = stat.S_IMODE(info.st_mode)
+    if mode & 0o022:
+        raise OneLoginError('The OneLogin persistent cache folder %s is writable by group or others (mode %04o); '
+                            'make it private (chmod 700) or choose another folder with %s.' % (path, mode, where))
+    return path
+
+
+class TokenCache:
+    """A folder of token entries guarded by per-entry ``fcntl`` locks.
+
+    ``checked``: the folder was already checked by :func:`persistent_directory` and is the user's own
+    choice, so it is used as it is (the run folder, by contrast, is created and kept at 0700 here).
+    """
+
+    def __init__(self, directory=None, checked=False):
         self.directory = directory or run_directory()
+        self.checked = checked
 
     @contextlib.contextmanager
     def entry(self, key):
         """Hold the exclusive lock of entry ``key`` and yield it for reading and writing."""
-        _ensure_private_dir(self.directory)
+        if not self.checked:
+            _ensure_private_dir(self.directory)
         lock_path = os.path.join(self.directory, key + '.lock')
         flags = os.O_RDWR | os.O_CREAT | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_CLOEXEC', 0)
         fd = os.open(lock_path, flags, 0o600)
@@ -92,6 +137,14 @@ class CacheEntry:
         if not isinstance(data.get('access_token'), str) or not isinstance(data.get('expires_at'), (int, float)):
             return None
         return {name: data.get(name) for name in _FIELDS}
+
+    def remove(self):
+        """Forget the stored record; return whether there was one."""
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            return False
+        return True
 
     def write(self, record):
         """Store ``record`` atomically with mode 0600 (a reader sees the old file or the new one)."""

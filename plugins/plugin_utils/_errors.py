@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import traceback
+
 REDACTED = '********'
 
 
@@ -31,3 +33,11 @@ def scrub(text, secrets):
         if secret and len(secret) >= 4:
             text = text.replace(secret, REDACTED)
     return text
+
+
+def unexpected(exc, secrets):
+    """A message for a bug: type, scrubbed text and where it happened; never a traceback that could hold values."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = ' at %s:%d' % (frames[-1].filename.rsplit('/', 1)[-1], frames[-1].lineno) if frames else ''
+    return scrub('Unexpected error in the sso.onelogin collection (%s%s: %s). Please report it.'
+                 % (type(exc).__name__, where, str(exc)[:300]), secrets)

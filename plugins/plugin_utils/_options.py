@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from ansible import constants as C
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.sso.onelogin.plugins.plugin_utils._cache import persistent_directory
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
 
 LOOKUP_NAME = 'sso.onelogin.onelogin_token'
@@ -37,7 +38,7 @@ LOOKUP = 'lookup'
 # tests/unit/plugins/plugin_utils/test_options.py checks that the two agree.
 CONNECTION_OPTIONS = (
     'client_id', 'client_secret', 'region', 'subdomain', 'api_url',
-    'token_api', 'validate_certs', 'timeout', 'min_ttl',
+    'token_api', 'validate_certs', 'timeout', 'min_ttl', 'retry_timeout', 'cache', 'cache_dir',
 )
 SECRET_OPTIONS = frozenset(('client_secret',))
 
@@ -46,7 +47,8 @@ DOCUMENTED_TOKEN_LIFETIME = 36000
 
 _CONTROL = re.compile(r'[\x00-\x1f\x7f]')
 _SUBDOMAIN = re.compile(r'^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$')
-_NATIVE = {'str': str, 'string': str, 'bool': bool, 'boolean': bool, 'int': int, 'integer': int}
+_NATIVE = {'str': str, 'string': str, 'path': str, 'bool': bool, 'boolean': bool, 'int': int, 'integer': int}
+CACHE_MODES = ('run', 'persistent', 'none')
 
 
 _CONFIG_NAME = []
@@ -191,6 +193,9 @@ class Settings:
     validate_certs: bool = True
     timeout: int = 10
     min_ttl: int = 300
+    retry_timeout: int = 30
+    cache: str = 'run'
+    cache_dir: str = None  # the checked folder of cache=persistent, else None
     door: str = field(default=LOOKUP, compare=False)
 
     @property
@@ -245,6 +250,18 @@ def settings_from(values, door=LOOKUP, origins=None):
         raise OneLoginError(
             'The OneLogin option min_ttl must be at least 0 and below the token lifetime of %d seconds, not %s. '
             'Check %s.' % (DOCUMENTED_TOKEN_LIFETIME, min_ttl, where('min_ttl')))
+    retry_timeout = values.get('retry_timeout')
+    if retry_timeout is None or retry_timeout < 0:
+        raise OneLoginError(
+            'The OneLogin option retry_timeout must be 0 (no retries) or a positive number of seconds, not %s. '
+            'Check %s.' % (retry_timeout, where('retry_timeout')))
+    cache = values.get('cache') or 'run'
+    if cache not in CACHE_MODES:  # ConfigManager checks the choices too; this guards direct callers
+        raise OneLoginError('Unknown OneLogin cache mode %r: use run, persistent or none. Check %s.'
+                            % (cache, where('cache')))
+    cache_dir = None
+    if cache == 'persistent':
+        cache_dir = persistent_directory(values.get('cache_dir'), where('cache_dir'))
 
     return Settings(
         client_id=client_id,
@@ -254,6 +271,9 @@ def settings_from(values, door=LOOKUP, origins=None):
         validate_certs=bool(values.get('validate_certs', True)),
         timeout=int(timeout),
         min_ttl=int(min_ttl),
+        retry_timeout=int(retry_timeout),
+        cache=cache,
+        cache_dir=cache_dir,
         door=door,
     )
 

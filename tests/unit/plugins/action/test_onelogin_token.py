@@ -100,3 +100,99 @@ def test_rejected_secret_fails_with_a_visible_message_without_the_secret(run_act
     assert 'module_defaults' in result['msg']
     assert wrong not in result['msg']
     assert emulator.client_secret not in result['msg']
+
+
+def test_bad_input_fails_the_task_before_any_request(run_action, bad_input, nothing_sent):
+    options, texts = bad_input
+    result = run_action(options)
+    assert result['failed'] is True
+    for text in texts:
+        assert text in result['msg']
+    assert 'module_defaults' in result['msg']
+    assert nothing_sent()
+
+
+# -- state=absent: revoke ------------------------------------------------------------------------------------------
+
+def _works(emulator, token):
+    import requests
+    return requests.get(emulator.url + '/api/2/users', headers={'Authorization': 'Bearer ' + token},
+                        timeout=10).status_code == 200
+
+
+@pytest.mark.parametrize('token_api', ['v2', 'v1'])
+def test_absent_revokes_the_cached_token_once_and_clears_the_fact(run_action, emulator, creds, token_api):
+    options = dict(creds, token_api=token_api)
+    token = run_action(options)['ansible_facts']['onelogin_token']['access_token']
+    task = run_action.make_task(dict(options, state='absent'))
+    first_host = run_action(task)
+    second_host = run_action(task)
+    assert not first_host.get('failed'), first_host.get('msg')
+    assert (first_host['changed'], first_host['revoked']) == (True, True)
+    assert (second_host['changed'], second_host['revoked']) == (False, False)
+    for result in (first_host, second_host):
+        assert result['ansible_facts'] == {'onelogin_token': {}}
+        assert token not in repr(result)
+    assert not _works(emulator, token)
+    assert emulator.stats()['revokes'] == 1
+    # The next task that needs a token gets a new one.
+    renewed = run_action(options)
+    assert renewed['changed'] is True
+    assert _works(emulator, renewed['ansible_facts']['onelogin_token']['access_token'])
+
+
+def test_absent_in_check_mode_revokes_nothing(run_action, emulator, creds):
+    token = run_action(creds)['ansible_facts']['onelogin_token']['access_token']
+    result = run_action(dict(creds, state='absent'), check_mode=True)
+    assert (result['changed'], result['revoked']) == (True, False)
+    assert 'Check mode' in result['msg']
+    assert _works(emulator, token)
+    assert emulator.stats()['revokes'] == 0
+    assert run_action(creds)['changed'] is False  # still cached
+
+
+def test_absent_revokes_a_given_token(run_action, emulator, creds):
+    import requests
+    answer = requests.post(emulator.url + '/auth/oauth2/v2/token', json={'grant_type': 'client_credentials'},
+                           auth=(emulator.client_id, emulator.client_secret), timeout=10).json()
+    result = run_action(dict(creds, state='absent', access_token=answer['access_token']))
+    assert (result['changed'], result['revoked']) == (True, True)
+    assert not _works(emulator, answer['access_token'])
+
+
+def test_a_refused_revoke_fails_without_the_token_or_the_secret(run_action, emulator, creds):
+    token = 'tok-' + 'f' * 40
+    wrong = 'not-' + emulator.client_secret
+    result = run_action(dict(creds, client_secret=wrong, state='absent', access_token=token))
+    assert result['failed'] is True
+    assert 'revoke request' in result['msg'] and 'HTTP 401' in result['msg']
+    for secret in (token, wrong, emulator.client_secret):
+        assert secret not in result['msg']
+
+
+@pytest.mark.parametrize('extra, expected', [
+    ({'state': 'gone'}, 'state option'),
+    ({'access_token': 'abc'}, 'access_token option of sso.onelogin.onelogin_token is for state=absent'),
+    ({'state': 'absent', 'force': True}, 'force option of sso.onelogin.onelogin_token applies to state=present'),
+    ({'state': 'absent', 'access_token': ''}, 'non-empty string'),
+])
+def test_bad_state_arguments_fail_before_any_request(run_action, creds, nothing_sent, extra, expected):
+    result = run_action(dict(creds, **extra))
+    assert result['failed'] is True
+    assert expected in result['msg']
+    assert nothing_sent()
+
+
+def test_an_unexpected_error_is_reported_without_a_traceback_or_the_secret(run_action, creds, monkeypatch):
+    from ansible_collections.sso.onelogin.plugins.plugin_utils import _token_source
+
+    def broken(*args, **kwargs):
+        raise ValueError('bad header value client_secret:%s' % creds['client_secret'])
+
+    monkeypatch.setattr(_token_source, 'obtain', broken)
+    result = run_action(creds)
+    assert result['failed'] is True
+    assert result['msg'].startswith('Unexpected error in the sso.onelogin collection (ValueError at ')
+    assert 'client_secret:********' in result['msg']
+    assert creds['client_secret'] not in repr(result)
+    assert 'exception' not in result

@@ -82,3 +82,36 @@ def test_rejected_secret_raises_without_the_secret(emulator, creds):
 
 def test_connection_options_match_the_lookup_documentation():
     assert set(_options.CONNECTION_OPTIONS) <= set(_options.definitions())
+
+
+def test_bad_input_raises_before_any_request(bad_input, nothing_sent):
+    options, texts = bad_input
+    with pytest.raises(AnsibleLookupError) as caught:
+        lookup().run([], variables={}, **options)
+    for text in texts:
+        assert text in str(caught.value)
+    assert 'lookup keyword' in str(caught.value)
+    assert nothing_sent()
+
+
+def test_an_unexpected_error_is_reported_without_a_traceback_or_the_secret(creds, monkeypatch):
+    from ansible_collections.sso.onelogin.plugins.plugin_utils import _token_source
+
+    def broken(*args, **kwargs):
+        raise KeyError('client_secret:%s' % creds['client_secret'])
+
+    monkeypatch.setattr(_token_source, 'obtain', broken)
+    with pytest.raises(AnsibleLookupError) as caught:
+        lookup().run([], variables={}, **creds)
+    message = str(caught.value)
+    assert message.startswith('Unexpected error in the sso.onelogin collection (KeyError at ')
+    assert creds['client_secret'] not in message
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_the_persistent_cache_through_the_lookup(emulator, creds, tmp_path):
+    options = dict(creds, cache='persistent', cache_dir=str(tmp_path / 'tokens'))
+    tokens = {lookup().run([], variables={}, **options)[0] for _ in range(3)}
+    assert len(tokens) == 1
+    assert emulator.stats()['exchanges'] == 1
+    assert len(list((tmp_path / 'tokens').glob('*.json'))) == 1

@@ -15,6 +15,7 @@ import json
 import secrets
 import socket
 import ssl
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -339,8 +340,12 @@ def test_error_shapes(stub, stub_settings, creds, http_status, make_body, code, 
     body = make_body(creds['token'])
     stub.answer(http_status, body, headers=None if isinstance(body, dict) else {'Content-Type': 'text/html'})
     with pytest.raises(OneLoginError) as excinfo:
-        _client.exchange(stub_settings())
+        _client.exchange(stub_settings(retry_timeout=0))
     message = str(excinfo.value)
+    if code in (429, 500, 502, 503, 504):
+        assert 'Retries are off' in message and 'ONELOGIN_RETRY_TIMEOUT' in message
+    else:
+        assert 'Retries are off' not in message
 
     assert 'HTTP %d from %s%s' % (code, stub.url, V2_PATH) in message
     if said is None:
@@ -441,7 +446,7 @@ def test_connection_refused(settings_for, creds):
     sock.close()
     url = 'http://127.0.0.1:%d' % port
     settings = settings_for(api_url=url, client_id=creds['client_id'], client_secret=creds['client_secret'],
-                            token_api='v1')
+                            token_api='v1', retry_timeout=0)
     with pytest.raises(OneLoginError) as excinfo:
         _client.exchange(settings)
     message = str(excinfo.value)
@@ -457,7 +462,7 @@ def test_read_timeout(stub, stub_settings, creds):
     stub.answer(200, {'access_token': creds['token'], 'expires_in': 36000})
     stub.hold = 5
     with pytest.raises(OneLoginError) as excinfo:
-        _client.exchange(stub_settings(timeout=1))
+        _client.exchange(stub_settings(timeout=1, retry_timeout=0))
     message = str(excinfo.value)
     assert message.startswith('OneLogin did not answer the token request to %s%s within 1 s.' % (stub.url, V2_PATH))
     assert 'ONELOGIN_TIMEOUT' in message
@@ -607,7 +612,7 @@ def test_a_body_that_stalls_after_the_headers_is_reported_as_a_timeout(settings_
     thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.01}, daemon=True)
     thread.start()
     try:
-        settings = settings_for(api_url='http://127.0.0.1:%d' % server.server_address[1], timeout=1,
+        settings = settings_for(api_url='http://127.0.0.1:%d' % server.server_address[1], timeout=1, retry_timeout=0,
                                 client_id=creds['client_id'], client_secret=creds['client_secret'])
         with pytest.raises(OneLoginError) as excinfo:
             _client.exchange(settings)
@@ -617,3 +622,261 @@ def test_a_body_that_stalls_after_the_headers_is_reported_as_a_timeout(settings_
         server.server_close()
     assert 'did not answer the token request' in str(excinfo.value)
     assert 'ONELOGIN_TIMEOUT' in str(excinfo.value)
+
+
+# -- bounded retries, against the emulator's fault injection ---------------------------------------------------------
+
+class Clock:
+    """A controller clock that ``sleep`` advances instead of waiting; it starts at the real time."""
+
+    def __init__(self):
+        self.now = time.time()
+        self.sleeps = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def _ceilings(count):
+    return [min(_client.MAX_DELAY, _client.FIRST_DELAY * 2 ** n) for n in range(count)]
+
+
+def _assert_backoff(sleeps):
+    for slept, ceiling in zip(sleeps, _ceilings(len(sleeps))):
+        assert ceiling / 2 <= slept <= ceiling
+
+
+PASSING_FAULTS = [
+    ({'fault': 'status', 'code': 500}, 'HTTP 500'),
+    ({'fault': 'status', 'code': 502}, 'HTTP 502'),
+    ({'fault': 'status', 'code': 503}, 'HTTP 503'),
+    ({'fault': 'status', 'code': 504}, 'HTTP 504'),
+    ({'fault': 'rate_limited'}, 'HTTP 429'),
+    ({'fault': 'error_200', 'code': 503}, 'in the body of an HTTP 200 answer'),
+    ({'fault': 'reset'}, 'Could not reach OneLogin'),
+    ({'fault': 'slow', 'delay': 3}, 'did not answer the token request'),
+]
+
+
+@pytest.mark.parametrize('token_api', ['v2', 'v1'])
+@pytest.mark.parametrize('fault, cause', PASSING_FAULTS, ids=[f[0]['fault'] + str(f[0].get('code', '')) for f in
+                                                             PASSING_FAULTS])
+def test_a_passing_failure_is_retried_after_a_backoff(emulator, settings_for, fault, cause, token_api):
+    clock = Clock()
+    emulator.inject(fault)
+    record = _client.exchange(settings_for(emulator, token_api=token_api, timeout=1), now=clock, sleep=clock.sleep)
+    stats = emulator.stats()
+    assert stats['faults_served'] == 1 and stats['faults_queued'] == 0
+    assert stats['exchanges'] == 2
+    if not (fault['fault'] == 'slow' and token_api == 'v1'):
+        # (A slow v1 answer was still a mint: the retry's token is the newer one and works.)
+        assert _use_token(emulator.url, record['access_token']).status_code == 200
+    assert len(clock.sleeps) == 1
+    _assert_backoff(clock.sleeps)
+
+
+@pytest.mark.parametrize('fault, cause', PASSING_FAULTS, ids=[f[0]['fault'] + str(f[0].get('code', '')) for f in
+                                                             PASSING_FAULTS])
+def test_when_retries_run_out_the_error_names_the_last_cause_and_the_tries(emulator, settings_for, fault, cause):
+    clock = Clock()
+    emulator.inject(*[fault] * 12)
+    settings = settings_for(emulator, timeout=1, retry_timeout=5)
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(settings, now=clock, sleep=clock.sleep)
+    message = str(excinfo.value)
+    tries = len(clock.sleeps) + 1
+    assert cause in message
+    assert 'Gave up after %d tries' % tries in message
+    assert 'retry_timeout is 5 s' in message and 'ONELOGIN_RETRY_TIMEOUT' in message
+    assert emulator.client_secret not in message
+    # Waits of 0.25-0.5, 0.5-1, 1-2 and 2-4 s: three always fit in 5 s, five never do.
+    assert sum(clock.sleeps) <= 5
+    assert 4 <= tries <= 5
+    _assert_backoff(clock.sleeps)
+    assert emulator.stats()['exchanges'] == tries
+    assert emulator.stats()['faults_queued'] == 12 - tries
+
+
+def test_the_waits_grow_exponentially_up_to_a_ceiling(emulator, settings_for):
+    clock = Clock()
+    emulator.inject(*[{'fault': 'status', 'code': 503}] * 9)
+    record = _client.exchange(settings_for(emulator, retry_timeout=60), now=clock, sleep=clock.sleep)
+    assert record['access_token']
+    assert len(clock.sleeps) == 9
+    _assert_backoff(clock.sleeps)
+    assert max(clock.sleeps) <= _client.MAX_DELAY
+    assert clock.sleeps[-1] >= _client.MAX_DELAY / 2
+
+
+def test_the_waits_are_jittered(emulator, settings_for):
+    emulator.inject(*[{'fault': 'status', 'code': 502}] * 6)
+    first, second = Clock(), Clock()
+    _client.exchange(settings_for(emulator), now=first.__call__, sleep=first.sleep)
+    emulator.inject(*[{'fault': 'status', 'code': 502}] * 6)
+    _client.exchange(settings_for(emulator), now=second.__call__, sleep=second.sleep)
+    # Six uniform draws each agreeing to the microsecond would mean there is no jitter.
+    assert [round(s, 6) for s in first.sleeps] != [round(s, 6) for s in second.sleeps]
+
+
+def test_retry_after_is_honoured(emulator, settings_for):
+    clock = Clock()
+    emulator.inject({'fault': 'rate_limited', 'retry_after': 7})
+    record = _client.exchange(settings_for(emulator), now=clock, sleep=clock.sleep)
+    assert record['access_token']
+    assert clock.sleeps == [7.0]
+
+
+def test_a_retry_after_beyond_the_budget_fails_at_once(emulator, settings_for):
+    clock = Clock()
+    emulator.inject({'fault': 'rate_limited', 'retry_after': 120})
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(settings_for(emulator, retry_timeout=30), now=clock, sleep=clock.sleep)
+    message = str(excinfo.value)
+    assert 'HTTP 429' in message
+    assert 'asked to wait 120 s before trying again (Retry-After)' in message
+    assert 'ONELOGIN_RETRY_TIMEOUT' in message
+    assert clock.sleeps == []
+    assert emulator.stats()['exchanges'] == 1
+
+
+@pytest.mark.parametrize('fault, code', [
+    ({'fault': 'status', 'code': 400}, 400),
+    ({'fault': 'status', 'code': 401}, 401),
+    ({'fault': 'status', 'code': 403}, 403),
+    ({'fault': 'status', 'code': 404}, 404),
+    ({'fault': 'error_200', 'code': 401}, 401),
+])
+def test_refusals_are_never_retried(emulator, settings_for, fault, code):
+    clock = Clock()
+    emulator.inject(fault)
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(settings_for(emulator), now=clock, sleep=clock.sleep)
+    assert 'HTTP %d from' % code in str(excinfo.value)
+    assert 'Gave up' not in str(excinfo.value)
+    assert clock.sleeps == []
+    assert emulator.stats()['exchanges'] == 1
+
+
+def test_wrong_credentials_are_not_retried(emulator, settings_for):
+    clock = Clock()
+    settings = settings_for(api_url=emulator.url, client_id=emulator.client_id, client_secret='wrong-secret-value')
+    with pytest.raises(OneLoginError):
+        _client.exchange(settings, now=clock, sleep=clock.sleep)
+    assert clock.sleeps == []
+    assert emulator.stats()['exchanges'] == 1
+
+
+def test_a_non_json_answer_is_an_error_without_retries(emulator, settings_for):
+    clock = Clock()
+    emulator.inject({'fault': 'not_json'})
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(settings_for(emulator), now=clock, sleep=clock.sleep)
+    assert 'answered HTTP 200 with a body that is not JSON (text/html' in str(excinfo.value)
+    assert clock.sleeps == []
+    assert emulator.stats()['exchanges'] == 1
+
+
+def test_retry_timeout_zero_makes_one_try(emulator, settings_for):
+    clock = Clock()
+    emulator.inject({'fault': 'status', 'code': 503})
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(settings_for(emulator, retry_timeout=0), now=clock, sleep=clock.sleep)
+    assert 'Retries are off' in str(excinfo.value)
+    assert clock.sleeps == []
+    assert emulator.stats()['exchanges'] == 1
+
+
+@pytest.mark.parametrize('header, expected', [('12', 12.0), ('0', 0.0), ('', None), ('soon', None)])
+def test_retry_after_values(header, expected):
+    response = requests.Response()
+    response.headers['Retry-After'] = header
+    assert _client._retry_after(response) == expected
+
+
+def test_retry_after_as_an_http_date():
+    response = requests.Response()
+    when = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=90)
+    response.headers['Retry-After'] = when.strftime('%a, %d %b %Y %H:%M:%S GMT')
+    assert 80 <= _client._retry_after(response) <= 90
+
+
+# -- revoke and rate limit -------------------------------------------------------------------------------------------
+
+def test_revoke_makes_the_token_stop_working(emulator, settings_for):
+    settings = settings_for(emulator)
+    token = _client.exchange(settings)['access_token']
+    assert _use_token(emulator.url, token).status_code == 200
+    _client.revoke(settings, token)
+    assert _use_token(emulator.url, token).status_code == 401
+    assert emulator.stats()['revokes'] == 1
+
+
+def test_revoke_sends_the_documented_request(stub, stub_settings, creds):
+    stub.answer(200, {'status': {'error': False, 'code': 200, 'type': 'success', 'message': 'Success'}})
+    _client.revoke(stub_settings(), creds['token'])
+    [request] = stub.requests
+    assert (request['method'], request['path']) == ('POST', '/auth/oauth2/revoke')
+    assert request['headers']['Authorization'] == 'client_id:%s, client_secret:%s' % (creds['client_id'],
+                                                                                      creds['client_secret'])
+    assert request['headers']['Content-Type'] == 'application/json'
+    assert json.loads(request['body']) == {'access_token': creds['token']}
+
+
+def test_a_refused_revoke_names_the_credentials_and_hides_the_token(stub, stub_settings, creds):
+    stub.answer(401, {'status': {'error': True, 'code': 401, 'type': 'Unauthorized',
+                                 'message': 'Authentication Failure for %s' % creds['token']}})
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.revoke(stub_settings(), creds['token'])
+    message = str(excinfo.value)
+    assert message.startswith('OneLogin refused the revoke request (HTTP 401 from %s/auth/oauth2/revoke)' % stub.url)
+    assert 'ONELOGIN_CLIENT_SECRET' in message
+    _assert_clean(message, creds)
+
+
+def test_rate_limit_against_the_emulator(emulator, settings_for):
+    settings = settings_for(emulator)
+    token = _client.exchange(settings)['access_token']
+    for _ in range(3):
+        assert _use_token(emulator.url, token).status_code == 200
+    limit = _client.rate_limit(settings, token)
+    emulator_module = sys.modules['onelogin_emulator']
+    assert limit['limit'] == emulator_module.RATE_LIMIT
+    # The three calls above and the rate limit call itself.
+    assert limit['remaining'] == emulator_module.RATE_LIMIT - 4
+    assert 0 < limit['reset'] <= 3600
+    assert emulator.stats()['exchanges'] == 1
+
+
+def test_rate_limit_sends_the_documented_header(stub, stub_settings, creds):
+    stub.answer(200, {'status': {'error': False, 'code': 200}, 'data': {
+        'X-RateLimit-Limit': 5000, 'X-RateLimit-Remaining': '4988', 'X-RateLimit-Reset': 832}})
+    assert _client.rate_limit(stub_settings(), creds['token']) == {'limit': 5000, 'remaining': 4988, 'reset': 832}
+    [request] = stub.requests
+    assert (request['method'], request['path']) == ('GET', '/auth/rate_limit')
+    assert request['headers']['Authorization'] == 'bearer:%s' % creds['token']
+
+
+def test_rate_limit_with_a_dead_token_explains_why(emulator, settings_for):
+    settings = settings_for(emulator, token_api='v1')
+    old = _client.exchange(settings)['access_token']
+    _client.exchange(settings)  # a newer v1 token invalidates the old one
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.rate_limit(settings, old)
+    message = str(excinfo.value)
+    assert 'HTTP 401' in message and 'invalidated by a newer token' in message and 'force: true' in message
+    assert old not in message
+
+
+@pytest.mark.parametrize('body', [{'status': {'error': False, 'code': 200}}, {'data': {'X-RateLimit-Limit': 1}},
+                                  '<html>maintenance</html>'], ids=['no-data', 'partial-data', 'html'])
+def test_an_odd_rate_limit_answer_is_a_clear_error(stub, stub_settings, creds, body):
+    stub.answer(200, body, headers=None if isinstance(body, dict) else {'Content-Type': 'text/html'})
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.rate_limit(stub_settings(), creds['token'])
+    message = str(excinfo.value)
+    assert message.startswith('The rate limit endpoint %s/auth/rate_limit answered HTTP 200 with ' % stub.url)
+    _assert_clean(message, creds)

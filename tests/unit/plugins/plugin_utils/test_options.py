@@ -6,6 +6,7 @@ import json
 import os
 import re
 import secrets
+import stat
 import subprocess
 import sys
 
@@ -87,6 +88,7 @@ def test_resolved_defaults_are_the_documented_ones(clean_env):
         assert origins[name] == 'default', name
     settings = _options.resolve(VALID)
     assert (settings.token_api, settings.validate_certs, settings.timeout, settings.min_ttl) == ('v2', True, 10, 300)
+    assert (settings.retry_timeout, settings.cache, settings.cache_dir) == (30, 'run', None)
 
 
 # -- precedence: direct > vars > env > ini > default ------------------------------------------------------------------
@@ -102,6 +104,9 @@ PRECEDENCE = [
     ('validate_certs', 'false', True, False, (False, True, False)),
     ('timeout', '21', 22, '23', (21, 22, 23)),
     ('min_ttl', '61', '62', 63, (61, 62, 63)),
+    ('retry_timeout', '5', 6, '0', (5, 6, 0)),
+    ('cache', 'none', 'persistent', 'run', ('none', 'persistent', 'run')),
+    ('cache_dir', '/env/tokens', '/var/tokens', '/direct/tokens', ('/env/tokens', '/var/tokens', '/direct/tokens')),
 ]
 
 
@@ -296,6 +301,9 @@ REFUSALS = [
     ('min-ttl-lifetime', {'min_ttl': 36000}, ('min_ttl',), 'below the token lifetime'),
     ('min-ttl-huge', {'min_ttl': 100000}, ('min_ttl',), 'below the token lifetime'),
     ('min-ttl-word', {'min_ttl': 'soon'}, ('min_ttl',), 'whole number'),
+    ('retry-timeout-negative', {'retry_timeout': -1}, ('retry_timeout',), '0 (no retries) or a positive'),
+    ('retry-timeout-word', {'retry_timeout': 'long'}, ('retry_timeout',), 'whole number'),
+    ('cache-unknown', {'cache': 'disk'}, ('cache',), 'one of run, persistent, none'),
     ('client-id-missing', {'client_id': None}, ('client_id',), 'No OneLogin client ID'),
     ('client-id-empty', {'client_id': ''}, ('client_id',), 'it is empty'),
     ('client-id-blank', {'client_id': '   '}, ('client_id',), 'it is empty'),
@@ -550,3 +558,76 @@ def test_a_password_inside_api_url_is_never_echoed(clean_env, api_url):
         _options.resolve({'client_id': 'id', 'client_secret': 's3cret-value', 'api_url': api_url})
     assert 'pa55word' not in str(caught.value)
     assert 'ONELOGIN_API_URL' in str(caught.value)
+
+
+# -- the persistent cache folder ---------------------------------------------------------------------------------------
+
+def _persistent(folder, door=_options.LOOKUP):
+    return _options.resolve(dict(VALID, cache='persistent', cache_dir=str(folder)), door=door)
+
+
+def test_a_missing_persistent_folder_is_created_private(clean_env, tmp_path):
+    folder = tmp_path / 'a' / 'b' / 'tokens'
+    settings = _persistent(folder)
+    assert settings.cache_dir == str(folder)
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+
+
+def test_the_persistent_folder_is_only_checked_when_used(clean_env, tmp_path):
+    folder = tmp_path / 'unused'
+    settings = _options.resolve(dict(VALID, cache_dir=str(folder)))
+    assert settings.cache_dir is None
+    assert not folder.exists()
+
+
+def test_a_persistent_folder_from_the_environment(clean_env, tmp_path):
+    clean_env.setenv('ONELOGIN_CACHE', 'persistent')
+    clean_env.setenv('ONELOGIN_CACHE_DIR', str(tmp_path / 'env-tokens'))
+    assert _options.resolve(VALID).cache_dir == str(tmp_path / 'env-tokens')
+
+
+def test_a_group_readable_persistent_folder_is_accepted(clean_env, tmp_path):
+    folder = tmp_path / 'shared-read'
+    folder.mkdir()
+    folder.chmod(0o750)
+    assert _persistent(folder).cache_dir == str(folder)
+
+
+@pytest.mark.parametrize('mode', [0o770, 0o702, 0o777, 0o1777])
+def test_a_persistent_folder_others_can_write_is_refused(clean_env, tmp_path, mode):
+    folder = tmp_path / 'open'
+    folder.mkdir()
+    folder.chmod(mode)
+    with pytest.raises(OneLoginError) as caught:
+        _persistent(folder)
+    message = str(caught.value)
+    assert 'writable by group or others (mode %04o)' % mode in message
+    assert 'cache_dir' in message and 'ONELOGIN_CACHE_DIR' in message
+    assert stat.S_IMODE(os.stat(folder).st_mode) == mode  # refused, not silently changed
+
+
+def test_a_file_as_persistent_folder_is_refused(clean_env, tmp_path):
+    path = tmp_path / 'a-file'
+    path.write_text('')
+    with pytest.raises(OneLoginError) as caught:
+        _persistent(path, door=_options.MODULE)
+    message = str(caught.value)
+    assert 'is not a folder' in message and 'ONELOGIN_CACHE_DIR' in message and 'module_defaults' in message
+
+
+def test_a_persistent_folder_of_another_user_is_refused(clean_env, tmp_path, monkeypatch):
+    folder = tmp_path / 'theirs'
+    folder.mkdir(mode=0o700)
+    monkeypatch.setattr(os, 'geteuid', lambda: os.stat(folder).st_uid + 1)
+    with pytest.raises(OneLoginError) as caught:
+        _persistent(folder)
+    assert 'owned by another user' in str(caught.value) and 'ONELOGIN_CACHE_DIR' in str(caught.value)
+
+
+def test_a_persistent_folder_that_cannot_be_created_is_reported(clean_env, tmp_path):
+    blocker = tmp_path / 'blocker'
+    blocker.write_text('')
+    with pytest.raises(OneLoginError) as caught:
+        _persistent(blocker / 'tokens')
+    assert 'Cannot create the OneLogin persistent cache folder' in str(caught.value)
+    assert 'ONELOGIN_CACHE_DIR' in str(caught.value)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import stat
 from datetime import datetime, timezone
 
 import pytest
+import requests
 
 from ansible_collections.sso.onelogin.plugins.plugin_utils._cache import TokenCache
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
-from ansible_collections.sso.onelogin.plugins.plugin_utils._token_source import Outcome, as_fact, obtain
+from ansible_collections.sso.onelogin.plugins.plugin_utils._token_source import Outcome, as_fact, obtain, revoke
 
 
 T0 = 1700000000.0  # 2023-11-14T22:13:20Z
@@ -107,7 +110,11 @@ def test_a_v1_token_is_replaced_once_when_it_gets_down_to_min_ttl(start_emulator
     assert exchanges(server) == 1
 
     clock.advance(1)  # exactly MIN_TTL left: no longer handed out
-    renewed = obtain(settings, cache=cache, now=clock, sleep=never_sleep)
+    renewed = obtain(settings, cache=cache, now=clock, sleep=clock.sleep)
+    # Its successor (which kills it) is minted only once it is down to MIN_TTL / 2: whoever got it
+    # last, with MIN_TTL + 1 seconds left, had at least MIN_TTL / 2 seconds to use it.
+    assert clock.sleeps == [MIN_TTL / 2]
+    assert clock() == first.record['expires_at'] - MIN_TTL / 2
     assert renewed.minted is True
     assert renewed.record['access_token'] != first.record['access_token']
     assert renewed.record['expires_at'] == clock() + LIFETIME
@@ -116,6 +123,46 @@ def test_a_v1_token_is_replaced_once_when_it_gets_down_to_min_ttl(start_emulator
     again = obtain(settings, cache=cache, now=clock, sleep=never_sleep)
     assert again == Outcome(renewed.record, False)
     assert exchanges(server) == 2
+
+
+@pytest.mark.parametrize('left', [MIN_TTL / 2, 10, 0, -30])
+def test_a_v1_token_found_late_is_replaced_without_waiting(start_emulator, settings_for, cache, left):
+    clock = FakeClock()
+    server = start_emulator({'client-l': 'secret-l-0123456789'}, clock=clock)
+    settings = settings_for(api_url=server.url, client_id='client-l', client_secret='secret-l-0123456789',
+                            token_api='v1', min_ttl=MIN_TTL)
+    obtain(settings, cache=cache, now=clock, sleep=never_sleep)
+    clock.advance(LIFETIME - left)
+    assert obtain(settings, cache=cache, now=clock, sleep=never_sleep).minted is True
+    assert exchanges(server) == 2
+
+
+def test_a_forced_v1_renewal_does_not_wait(start_emulator, settings_for, cache):
+    clock = FakeClock()
+    server = start_emulator({'client-m': 'secret-m-0123456789'}, clock=clock)
+    settings = settings_for(api_url=server.url, client_id='client-m', client_secret='secret-m-0123456789',
+                            token_api='v1', min_ttl=MIN_TTL)
+    obtain(settings, cache=cache, now=clock, sleep=never_sleep)
+    clock.advance(LIFETIME - MIN_TTL)
+    assert obtain(settings, renew_for='task-1', cache=cache, now=clock, sleep=never_sleep).minted is True
+    assert exchanges(server) == 2
+
+
+def test_a_cached_v2_token_at_min_ttl_is_waited_out_then_replaced_with_one_exchange(start_emulator, settings_for,
+                                                                                     cache):
+    clock = FakeClock()
+    server = start_emulator({'client-n': 'secret-n-0123456789'}, clock=clock)
+    settings = settings_for(api_url=server.url, client_id='client-n', client_secret='secret-n-0123456789',
+                            min_ttl=MIN_TTL)
+    first = obtain(settings, cache=cache, now=clock, sleep=never_sleep)
+    clock.advance(LIFETIME - MIN_TTL)
+    renewed = obtain(settings, cache=cache, now=clock, sleep=clock.sleep)
+    # Asking v2 before the old token expires would only hand it back: wait it out, then ask once.
+    assert clock.sleeps == [MIN_TTL + 1]
+    assert renewed.record['access_token'] != first.record['access_token']
+    assert renewed.record['expires_at'] - clock() == LIFETIME
+    assert exchanges(server) == 2
+    assert obtain(settings, cache=cache, now=clock, sleep=never_sleep) == Outcome(renewed.record, False)
 
 
 def test_an_expired_v2_token_is_replaced_once_without_waiting(start_emulator, settings_for, cache):
@@ -363,3 +410,126 @@ def test_many_processes_on_a_cold_cache_make_one_exchange(tmp_path, emulator_pro
     tokens = {token for dummy, token, dummy_minted, dummy_error in answers}
     assert len(tokens) == 1
     assert [minted for dummy, dummy_token, minted, dummy_error in answers].count(True) == 1
+
+
+def test_a_v2_token_handed_back_again_because_of_clock_skew_is_waited_out_longer(start_emulator, settings_for, cache):
+    clock = FakeClock()
+    skew = 3  # OneLogin's clock is 3 s behind the controller's
+    server = start_emulator({'client-s': 'secret-s-0123456789'}, clock=lambda: clock() - skew)
+    settings = settings_for(api_url=server.url, client_id='client-s', client_secret='secret-s-0123456789',
+                            min_ttl=MIN_TTL)
+    first = obtain(settings, cache=cache, now=clock, sleep=never_sleep)
+    assert first.record['expires_at'] == T0 - skew + LIFETIME
+    clock.advance(LIFETIME - MIN_TTL)
+    renewed = obtain(settings, cache=cache, now=clock, sleep=clock.sleep)
+    # Waited until the controller thought it expired (+1 s); OneLogin still handed it back twice
+    # (at 2 s and 1 s before its own expiry), then a new one after growing margins of 1 and 2 s.
+    assert clock.sleeps == [MIN_TTL - skew + 1, 1, 2]
+    assert renewed.record['access_token'] != first.record['access_token']
+    assert server.state.use(renewed.record['access_token']) is not None
+    assert exchanges(server) == 4
+
+
+# -- cache modes ----------------------------------------------------------------------------------------------------
+
+def test_cache_none_mints_at_every_call_and_stores_nothing(emulator, settings_for, run_cache_dir):
+    settings = settings_for(emulator, cache='none')
+    tokens = {obtain(settings).record['access_token'] for _ in range(3)}
+    assert emulator.stats()['exchanges'] == 3
+    assert len(tokens) == 1  # v2: the same token comes back each time
+    assert not os.path.exists(run_cache_dir)
+
+
+def test_cache_none_in_check_mode_mints_no_v1_token(emulator, settings_for, run_cache_dir):
+    settings = settings_for(emulator, cache='none', token_api='v1')
+    assert obtain(settings, check_mode=True) == Outcome(None, False)
+    assert emulator.stats()['exchanges'] == 0
+
+
+def test_a_persistent_cache_is_shared_by_later_runs(emulator, settings_for, tmp_path, run_cache_dir):
+    folder = tmp_path / 'persistent'
+    tokens = set()
+    for _ in range(3):  # three runs: new Settings and new cache objects each time, as new processes would have
+        settings = settings_for(emulator, cache='persistent', cache_dir=str(folder), token_api='v1')
+        tokens.add(obtain(settings).record['access_token'])
+    assert len(tokens) == 1
+    assert emulator.stats()['exchanges'] == 1
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    files = [folder / name for name in os.listdir(folder)]
+    assert files
+    for path in files:
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        assert emulator.client_secret.encode() not in path.read_bytes()
+    assert not os.path.exists(run_cache_dir)  # the run cache was not used
+
+
+def test_the_default_persistent_folder_is_under_xdg_cache_home(emulator, settings_for, tmp_path, monkeypatch):
+    monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path / 'xdg'))
+    settings = settings_for(emulator, cache='persistent')
+    assert settings.cache_dir == str(tmp_path / 'xdg' / 'sso.onelogin' / 'tokens')
+    obtain(settings)
+    assert os.listdir(settings.cache_dir)
+
+
+# -- revoke ---------------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def run_cache_dir(tmp_path, monkeypatch):
+    """The run cache folder the token source uses by default (no cache= argument), per test."""
+    from ansible_collections.sso.onelogin.plugins.plugin_utils import _cache
+    directory = str(tmp_path / 'run-folder')
+    monkeypatch.setattr(_cache, 'run_directory', lambda: directory)
+    monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path / 'xdg'))
+    return directory
+
+
+def _works(emulator, token):
+    return requests.get(emulator.url + '/api/2/users', headers={'Authorization': 'Bearer ' + token},
+                        timeout=10).status_code == 200
+
+
+@pytest.mark.parametrize('token_api', ['v2', 'v1'])
+def test_revoke_kills_the_cached_token_and_drops_it(emulator, settings_for, run_cache_dir, token_api):
+    settings = settings_for(emulator, token_api=token_api)
+    token = obtain(settings).record['access_token']
+    assert revoke(settings) == token
+    assert not _works(emulator, token)
+    assert emulator.stats()['revokes'] == 1
+    assert cached(TokenCache(), settings) is None
+    renewed = obtain(settings)
+    assert renewed.minted and renewed.record['access_token'] != token
+    assert _works(emulator, renewed.record['access_token'])
+
+
+def test_revoke_with_nothing_cached_sends_nothing(emulator, settings_for, run_cache_dir):
+    assert revoke(settings_for(emulator)) is None
+    assert emulator.stats()['revokes'] == 0 and emulator.stats()['exchanges'] == 0
+
+
+def test_revoke_in_check_mode_sends_and_drops_nothing(emulator, settings_for, run_cache_dir):
+    settings = settings_for(emulator)
+    token = obtain(settings).record['access_token']
+    assert revoke(settings, check_mode=True) == token
+    assert _works(emulator, token)
+    assert cached(TokenCache(), settings)['access_token'] == token
+
+
+def test_revoke_a_given_token_keeps_a_different_cached_one(emulator, settings_for, run_cache_dir):
+    settings = settings_for(emulator, token_api='v1')
+    from ansible_collections.sso.onelogin.plugins.plugin_utils import _client
+    other = _client.exchange(settings)['access_token']  # minted outside the cache...
+    token = obtain(settings).record['access_token']  # ...and invalidated by this one
+    assert revoke(settings, access_token=other) == other
+    assert emulator.stats()['revokes'] == 1
+    assert cached(TokenCache(), settings)['access_token'] == token
+    assert _works(emulator, token)
+
+
+def test_revoke_drops_the_token_from_the_persistent_cache_too(emulator, settings_for, tmp_path, run_cache_dir):
+    persistent = settings_for(emulator, cache='persistent')
+    token = obtain(persistent).record['access_token']
+    # A later run with the default run cache revokes it: it goes from the persistent folder as well.
+    assert revoke(settings_for(emulator)) is None  # nothing in this run's cache
+    assert revoke(settings_for(emulator), access_token=token) == token
+    assert cached(TokenCache(persistent.cache_dir, checked=True), persistent) is None
+    assert obtain(persistent).record['access_token'] != token
