@@ -49,6 +49,10 @@ class RunningEmulator:
     def stats(self):
         return self._call('GET', '/__emulator__/stats')
 
+    def issued_tokens(self):
+        """Every access token the emulator has issued: secrets that must never show in output."""
+        return self._call('GET', '/__emulator__/tokens')['tokens']
+
     def reset(self):
         self._call('POST', '/__emulator__/reset')
 
@@ -104,6 +108,25 @@ def emulator_process(tmp_path):
     try:
         yield running
     finally:
+        process.terminate()
+        process.wait(timeout=30)
+        process.stdout.close()
+
+
+@pytest.fixture
+def start_emulator_processes(tmp_path):
+    """``start(*extra_args)``: emulators in processes of their own with extra command-line arguments."""
+    started = []
+
+    def start(*extra_args):
+        folder = tmp_path / ('emulator-%d' % len(started))
+        folder.mkdir()
+        process, running = start_emulator_process(folder, *extra_args)
+        started.append(process)
+        return running
+
+    yield start
+    for process in started:
         process.terminate()
         process.wait(timeout=30)
         process.stdout.close()

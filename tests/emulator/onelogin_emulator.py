@@ -56,6 +56,7 @@ RATE = '/auth/rate_limit'
 USERS = '/api/2/users'
 STATS = '/__emulator__/stats'
 RESET = '/__emulator__/reset'
+TOKENS = '/__emulator__/tokens'
 FAULTS = '/__emulator__/faults'
 
 MSG_CONTENT_TYPE = ('Content Type is not specified or specified incorrectly. '
@@ -363,7 +364,7 @@ class Handler(BaseHTTPRequestHandler):
         routes = {
             ('POST', V1_TOKEN): self.token_v1, ('POST', V2_TOKEN): self.token_v2, ('POST', REVOKE): self.revoke,
             ('GET', RATE): self.rate_limit, ('GET', USERS): self.users,
-            ('GET', STATS): self.stats, ('POST', RESET): self.reset,
+            ('GET', STATS): self.stats, ('POST', RESET): self.reset, ('GET', TOKENS): self.issued_tokens,
             ('GET', FAULTS): self.list_faults, ('POST', FAULTS): self.add_faults,
         }
         handler = routes.get((method, path))
@@ -501,6 +502,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def stats(self):
         return self._send(200, self.state.stats())
+
+    def issued_tokens(self):
+        # Every access token issued since the start (or the last reset): tests look for them in output.
+        with self.state.lock:
+            tokens = list(self.state.tokens)
+        return self._send(200, {'tokens': tokens})
 
     def reset(self):
         self._body()

@@ -7,14 +7,9 @@ to the emulator, and the emulator's counters say how many token exchanges reache
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-PLAYBOOKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'playbooks')
-ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
 
 HOSTS = 30
 FORKS = 10
@@ -24,32 +19,8 @@ API_CALLS_PER_HOST = 4
 pytestmark = pytest.mark.integration
 
 
-def write_inventory(path, hosts):
-    names = '\n'.join('host%02d' % number for number in range(1, hosts + 1))
-    path.write_text(
-        '[all]\n%s\n\n[all:vars]\nansible_connection=local\n'
-        'ansible_python_interpreter="{{ ansible_playbook_python }}"\n' % names)
-    return str(path)
-
-
-def run_playbook(tmp_path, playbook, env, hosts=1, args=()):
-    """Run a playbook from tests/integration/playbooks; return the CompletedProcess."""
-    config = tmp_path / 'ansible.cfg'
-    config.write_text('[defaults]\nretry_files_enabled = false\n')
-    inventory = write_inventory(tmp_path / 'inventory.ini', hosts)
-    env = dict(env, ANSIBLE_CONFIG=str(config), ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0',
-               ANSIBLE_COLLECTIONS_PATH=os.environ['ANSIBLE_COLLECTIONS_PATH'])
-    command = [ANSIBLE_PLAYBOOK, '-i', inventory, os.path.join(PLAYBOOKS, playbook)] + list(args)
-    return subprocess.run(command, cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=600,
-                          check=False)
-
-
-def without_onelogin_env():
-    return {name: value for name, value in os.environ.items() if not name.startswith('ONELOGIN_')}
-
-
 @pytest.mark.parametrize('token_api', ['v2', 'v1'])
-def test_one_exchange_for_many_hosts_forks_plays_and_lookups(tmp_path, emulator_process, token_api):
+def test_one_exchange_for_many_hosts_forks_plays_and_lookups(run_playbook, tmp_path, emulator_process, token_api):
     output_dir = tmp_path / 'rendered'
     output_dir.mkdir()
     run = run_playbook(tmp_path, 'one_token_per_run.yml', emulator_process.env(ONELOGIN_TOKEN_API=token_api),
@@ -72,7 +43,8 @@ def test_one_exchange_for_many_hosts_forks_plays_and_lookups(tmp_path, emulator_
 
 
 @pytest.mark.parametrize('token_api', ['v2', 'v1'])
-def test_module_defaults_and_variables_share_one_token_and_force_mints_once(tmp_path, emulator_process, token_api):
+def test_module_defaults_and_variables_share_one_token_and_force_mints_once(
+        run_playbook, without_onelogin_env, tmp_path, emulator_process, token_api):
     extra = {
         'emulator_url': emulator_process.url,
         'onelogin_client_id': emulator_process.client_id,
@@ -82,7 +54,7 @@ def test_module_defaults_and_variables_share_one_token_and_force_mints_once(tmp_
     extra_vars = tmp_path / 'extra_vars.json'  # a file: ansible-playbook -vvvv echoes its command line
     extra_vars.write_text(json.dumps(extra))
     args = ['--forks', '5', '-vvvv', '-e', '@%s' % extra_vars]
-    run = run_playbook(tmp_path, 'settings_sources.yml', without_onelogin_env(), hosts=6, args=args)
+    run = run_playbook(tmp_path, 'settings_sources.yml', without_onelogin_env, hosts=6, args=args)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
     # The secret was a task argument (module_defaults) and a variable: still never printed, even at -vvvv.
     assert emulator_process.client_secret not in run.stdout + run.stderr
@@ -93,7 +65,7 @@ def test_module_defaults_and_variables_share_one_token_and_force_mints_once(tmp_
 
 
 @pytest.mark.parametrize('show_tracebacks', [False, True])
-def test_rejected_credentials_fail_clearly_without_leaking(tmp_path, emulator_process, show_tracebacks):
+def test_rejected_credentials_fail_clearly_without_leaking(run_playbook, tmp_path, emulator_process, show_tracebacks):
     wrong_secret = 'wrong-' + emulator_process.client_secret
     env = emulator_process.env(ONELOGIN_CLIENT_SECRET=wrong_secret)
     if show_tracebacks:  # ansible-core 2.19+ then shows the lookup's exception chain too
@@ -113,7 +85,7 @@ def test_rejected_credentials_fail_clearly_without_leaking(tmp_path, emulator_pr
     ('v2', 1, 'CHECKED changed=True fact=True'),
     ('v1', 0, 'CHECKED changed=True fact=False'),
 ])
-def test_check_mode_mints_v2_but_never_v1(tmp_path, emulator_process, token_api, exchanges, marker):
+def test_check_mode_mints_v2_but_never_v1(run_playbook, tmp_path, emulator_process, token_api, exchanges, marker):
     run = run_playbook(tmp_path, 'check_mode.yml', emulator_process.env(ONELOGIN_TOKEN_API=token_api),
                        args=['--check'])
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
@@ -121,7 +93,7 @@ def test_check_mode_mints_v2_but_never_v1(tmp_path, emulator_process, token_api,
     assert emulator_process.stats()['exchanges'] == exchanges
 
 
-def test_http_to_a_remote_host_is_refused_before_sending(tmp_path, emulator_process):
+def test_http_to_a_remote_host_is_refused_before_sending(run_playbook, tmp_path, emulator_process):
     env = emulator_process.env(ONELOGIN_API_URL='http://onelogin.example.com')
     run = run_playbook(tmp_path, 'check_mode.yml', env)
     assert run.returncode != 0

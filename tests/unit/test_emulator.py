@@ -893,3 +893,12 @@ def test_cli_faults_are_served(emulator_module):
         process.terminate()
         process.wait(timeout=30)
         process.stdout.close()
+
+
+def test_issued_tokens_lists_every_token_until_reset(emu):
+    first = emu.token('v1')['access_token']
+    second = emu.token('v1')['access_token']
+    listed = emu.get('/__emulator__/tokens').json()['tokens']
+    assert sorted(listed) == sorted([first, second])
+    emu.post(RESET)
+    assert emu.get('/__emulator__/tokens').json()['tokens'] == []
