@@ -38,13 +38,19 @@ notes:
   - module_defaults do not apply to lookups. Set the options in variables (C(onelogin_client_id) and the others)
     or in the environment, and both the lookup and the module find them, except that the module does not read
     variables.
-  - The cache lives in the run's private temporary directory and is removed when the run ends. Outside a playbook
-    run (for example in C(ansible -m debug)) each command is a run of its own.
+  - By default the cache lives in the run's private temporary directory and is removed when the run ends. Outside a
+    playbook run (for example in C(ansible -m debug)) each command is a run of its own. With O(cache=persistent)
+    later runs on the controller share the token too.
+  - In a long play, every evaluation hands out the current token, so a template that evaluates the lookup at each
+    use always gets a token with more than O(min_ttl) seconds left. Passing failures of OneLogin are retried within
+    O(retry_timeout).
   - Error messages never contain the secret or a token. A template that prints the token, such as a C(debug) task,
     does show it; use C(no_log) on such tasks.
 seealso:
   - module: sso.onelogin.onelogin_token
     description: The same token as a host fact, shared with this lookup through the run's cache.
+  - module: sso.onelogin.onelogin_rate_limit_info
+    description: The remaining rate limit, asked with the same token.
 author:
   - sso.onelogin maintainers (@sso-onelogin)
 """

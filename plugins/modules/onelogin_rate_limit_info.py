@@ -17,8 +17,8 @@ short_description: The OneLogin API rate limit left for the run's token
 version_added: 0.1.0
 description:
   - Asks OneLogin how many API calls are left in the current hour (C(GET /auth/rate_limit), with the header
-    C(Authorization: bearer:<token>) as OneLogin documents it) and returns the limit, the calls remaining and the
-    seconds until the limit is reset.
+    C(Authorization) set to C(bearer:<token>) as OneLogin documents it) and returns the limit, the calls remaining
+    and the seconds until the limit is reset.
   - It asks with the run's token, the one the M(sso.onelogin.onelogin_token) module and the
     P(sso.onelogin.onelogin_token#lookup) lookup share. It never causes a second token exchange. If no token is cached
     yet it obtains the run's token, once, like the module would.
@@ -32,7 +32,6 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes.conn
   - ansible.builtin.action_common_attributes.flow
   - ansible.builtin.action_common_attributes.actiongroups
-  - ansible.builtin.action_common_attributes.info_module
 attributes:
   action:
     support: full

@@ -5,7 +5,7 @@
 
 # FOR INTERNAL COLLECTION USE ONLY. This is not a public API: it may change without notice.
 
-"""The run-scoped token cache: one store shared by every worker process of one ansible-playbook run.
+"""The token caches: one store shared by every worker process of a run, or of several runs.
 
 Ansible forks a new worker for every (host, task), so memory cannot be shared. The store is a
 folder under the run's private local temp directory (``C.DEFAULT_LOCAL_TMP``, created by the
@@ -14,6 +14,9 @@ credential set: a JSON file (mode 0600, replaced atomically) and a lock file. An
 ``fcntl.flock`` on the lock file serialises "read, and on a miss mint and write", so N workers
 racing on a cold cache make exactly one token exchange. The kernel drops a lock when its holder
 dies, so a killed worker never blocks the others. The client secret is never stored.
+
+With ``cache=persistent`` the same kind of store lives in a per-user folder that outlives the run
+(:func:`persistent_directory` checks it), so later and concurrent runs share one token.
 """
 
 from __future__ import annotations

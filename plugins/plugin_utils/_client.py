@@ -143,11 +143,11 @@ def exchange(settings, now=time.time, sleep=time.sleep):
                                              auth=auth, json={'grant_type': 'client_credentials'})
         payload = _token_payload(body)
         if payload is None:
+            kind = _kind(response, body, 'an access_token')
             raise OneLoginError(
                 'The token endpoint %s answered HTTP %d with %s. Check that the host (%s) is OneLogin\'s API and '
-                'that token_api (%s) is right.' % (settings.base_url + path, response.status_code,
-                                                    _kind(response, body, 'an access_token'),
-                                                    settings.where('api_url'), settings.where('token_api')))
+                'that token_api (%s) is right.' % (settings.base_url + path, response.status_code, kind,
+                                                   settings.where('api_url'), settings.where('token_api')))
         return make_record(payload, settings, requested_at)
 
 

@@ -14,7 +14,7 @@ def rate_limit(run_action, options, check_mode=False):
 
 def test_asks_with_the_runs_token_without_a_second_exchange(run_action, emulator_module, emulator, creds):
     token = run_action(creds)['ansible_facts']['onelogin_token']['access_token']
-    for _ in range(2):
+    for unused in range(2):
         requests.get(emulator.url + '/api/2/users', headers={'Authorization': 'Bearer ' + token}, timeout=10)
     result = rate_limit(run_action, creds)
     assert not result.get('failed'), result.get('msg')
@@ -28,7 +28,7 @@ def test_asks_with_the_runs_token_without_a_second_exchange(run_action, emulator
 
 
 def test_on_a_cold_cache_it_obtains_the_runs_token_once(run_action, emulator, creds):
-    for _ in range(3):
+    for unused in range(3):
         assert rate_limit(run_action, creds)['rate_limit']['limit'] > 0
     assert emulator.stats()['exchanges'] == 1
     assert run_action(creds)['changed'] is False  # the module finds the same token cached

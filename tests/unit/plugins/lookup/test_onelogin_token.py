@@ -111,7 +111,7 @@ def test_an_unexpected_error_is_reported_without_a_traceback_or_the_secret(creds
 
 def test_the_persistent_cache_through_the_lookup(emulator, creds, tmp_path):
     options = dict(creds, cache='persistent', cache_dir=str(tmp_path / 'tokens'))
-    tokens = {lookup().run([], variables={}, **options)[0] for _ in range(3)}
+    tokens = {lookup().run([], variables={}, **options)[0] for unused in range(3)}
     assert len(tokens) == 1
     assert emulator.stats()['exchanges'] == 1
     assert len(list((tmp_path / 'tokens').glob('*.json'))) == 1

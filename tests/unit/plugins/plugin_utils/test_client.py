@@ -660,11 +660,11 @@ PASSING_FAULTS = [
     ({'fault': 'reset'}, 'Could not reach OneLogin'),
     ({'fault': 'slow', 'delay': 3}, 'did not answer the token request'),
 ]
+PASSING_IDS = [fault['fault'] + str(fault.get('code', '')) for fault, cause in PASSING_FAULTS]
 
 
 @pytest.mark.parametrize('token_api', ['v2', 'v1'])
-@pytest.mark.parametrize('fault, cause', PASSING_FAULTS, ids=[f[0]['fault'] + str(f[0].get('code', '')) for f in
-                                                             PASSING_FAULTS])
+@pytest.mark.parametrize('fault, cause', PASSING_FAULTS, ids=PASSING_IDS)
 def test_a_passing_failure_is_retried_after_a_backoff(emulator, settings_for, fault, cause, token_api):
     clock = Clock()
     emulator.inject(fault)
@@ -679,8 +679,7 @@ def test_a_passing_failure_is_retried_after_a_backoff(emulator, settings_for, fa
     _assert_backoff(clock.sleeps)
 
 
-@pytest.mark.parametrize('fault, cause', PASSING_FAULTS, ids=[f[0]['fault'] + str(f[0].get('code', '')) for f in
-                                                             PASSING_FAULTS])
+@pytest.mark.parametrize('fault, cause', PASSING_FAULTS, ids=PASSING_IDS)
 def test_when_retries_run_out_the_error_names_the_last_cause_and_the_tries(emulator, settings_for, fault, cause):
     clock = Clock()
     emulator.inject(*[fault] * 12)
@@ -840,7 +839,7 @@ def test_a_refused_revoke_names_the_credentials_and_hides_the_token(stub, stub_s
 def test_rate_limit_against_the_emulator(emulator, settings_for):
     settings = settings_for(emulator)
     token = _client.exchange(settings)['access_token']
-    for _ in range(3):
+    for unused in range(3):
         assert _use_token(emulator.url, token).status_code == 200
     limit = _client.rate_limit(settings, token)
     emulator_module = sys.modules['onelogin_emulator']

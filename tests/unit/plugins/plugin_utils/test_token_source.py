@@ -148,8 +148,7 @@ def test_a_forced_v1_renewal_does_not_wait(start_emulator, settings_for, cache):
     assert exchanges(server) == 2
 
 
-def test_a_cached_v2_token_at_min_ttl_is_waited_out_then_replaced_with_one_exchange(start_emulator, settings_for,
-                                                                                     cache):
+def test_a_cached_v2_token_at_min_ttl_is_waited_out_then_replaced_with_one_exchange(start_emulator, settings_for, cache):
     clock = FakeClock()
     server = start_emulator({'client-n': 'secret-n-0123456789'}, clock=clock)
     settings = settings_for(api_url=server.url, client_id='client-n', client_secret='secret-n-0123456789',
@@ -434,7 +433,7 @@ def test_a_v2_token_handed_back_again_because_of_clock_skew_is_waited_out_longer
 
 def test_cache_none_mints_at_every_call_and_stores_nothing(emulator, settings_for, run_cache_dir):
     settings = settings_for(emulator, cache='none')
-    tokens = {obtain(settings).record['access_token'] for _ in range(3)}
+    tokens = {obtain(settings).record['access_token'] for unused in range(3)}
     assert emulator.stats()['exchanges'] == 3
     assert len(tokens) == 1  # v2: the same token comes back each time
     assert not os.path.exists(run_cache_dir)
@@ -449,7 +448,8 @@ def test_cache_none_in_check_mode_mints_no_v1_token(emulator, settings_for, run_
 def test_a_persistent_cache_is_shared_by_later_runs(emulator, settings_for, tmp_path, run_cache_dir):
     folder = tmp_path / 'persistent'
     tokens = set()
-    for _ in range(3):  # three runs: new Settings and new cache objects each time, as new processes would have
+    # Three runs: new Settings and new cache objects each time, as new processes would have.
+    for unused in range(3):
         settings = settings_for(emulator, cache='persistent', cache_dir=str(folder), token_api='v1')
         tokens.add(obtain(settings).record['access_token'])
     assert len(tokens) == 1
