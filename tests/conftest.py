@@ -8,6 +8,7 @@ import os
 import secrets
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 
 import pytest
@@ -48,6 +49,17 @@ class RunningEmulator:
 
     def stats(self):
         return self._call('GET', '/__emulator__/stats')
+
+    def accepts(self, token):
+        """Whether the emulator's resource API takes ``token`` now (``GET /api/2/users`` answers 200)."""
+        request = urllib.request.Request(self.url + '/api/2/users', headers={'Authorization': 'Bearer ' + token})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # loopback only
+                return response.status == 200
+        except urllib.error.HTTPError as error:
+            if error.code == 401:
+                return False
+            raise
 
     def issued_tokens(self):
         """Every access token the emulator has issued: secrets that must never show in output."""
