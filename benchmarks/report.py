@@ -294,7 +294,7 @@ def draw_charts(results, image_dir):
     apis = results['meta']['matrix']['token_api']
 
     figure, axes = plt.subplots(figsize=(7.5, 4.8))
-    styles = {('a', 'v1'): ('tab:red', 'o', '-'), ('a', 'v2'): ('tab:orange', 's', '-'),
+    styles = {('a', 'v1'): ('tab:red', 'o', '-'), ('a', 'v2'): ('tab:orange', 's', '--'),
               ('b', 'v1'): ('tab:blue', 'o', '-'), ('b', 'v2'): ('tab:green', 's', '--')}
     for scenario in ('a', 'b'):
         for api in apis:
@@ -318,8 +318,8 @@ def draw_charts(results, image_dir):
     _host_ticks(axes, results)
     axes.set_yscale('log')
     axes.set_xlabel('hosts')
-    axes.set_ylabel('token exchanges per run (log)')
-    axes.set_title('Token exchanges per ansible-playbook run')
+    axes.set_ylabel('per ansible-playbook run (log scale)')
+    axes.set_title('Token exchanges (and rejected API calls) against hosts')
     axes.grid(True, which='both', alpha=0.3)
     axes.legend()
     figure.tight_layout()
@@ -329,7 +329,8 @@ def draw_charts(results, image_dir):
     written.append(path)
 
     ratios = pair_ratios(results)
-    figure, panels = plt.subplots(1, len(apis), figsize=(5.2 * len(apis), 4.6), sharey=True, squeeze=False)
+    figure, panels = plt.subplots(1, len(apis), figsize=(max(7.0, 5.2 * len(apis)), 4.6), sharey=True,
+                                 squeeze=False)
     for panel, api in zip(panels[0], apis):
         series = sorted({(key[2], key[3]) for key in ratios if key[0] == api})
         for forks, lookups in series:
@@ -346,10 +347,9 @@ def draw_charts(results, image_dir):
         panel.set_xlabel('hosts')
         panel.set_title('token API %s' % api)
         panel.grid(True, which='both', alpha=0.3)
-        panel.legend(fontsize='small')
+        panel.legend(fontsize='small', loc='best')
     panels[0][0].set_ylabel('wall time (b) / (c): median, and each pair')
-    figure.suptitle('Wall time of the collection\'s lookup (b) over ansible.builtin.env (c), pair by pair',
-                    fontsize='medium')
+    figure.suptitle('Wall time of (b), the collection\'s lookup, over (c), ansible.builtin.env', fontsize='medium')
     figure.tight_layout()
     path = os.path.join(image_dir, CHART_RATIO)
     figure.savefig(path, dpi=110)
