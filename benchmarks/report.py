@@ -329,8 +329,8 @@ def draw_charts(results, image_dir):
     written.append(path)
 
     ratios = pair_ratios(results)
-    figure, panels = plt.subplots(1, len(apis), figsize=(max(7.0, 5.2 * len(apis)), 4.6), sharey=True,
-                                 squeeze=False)
+    width = max(7.0, 5.2 * len(apis))
+    figure, panels = plt.subplots(1, len(apis), figsize=(width, 4.6), sharey=True, squeeze=False)
     for panel, api in zip(panels[0], apis):
         series = sorted({(key[2], key[3]) for key in ratios if key[0] == api})
         for forks, lookups in series:
