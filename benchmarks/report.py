@@ -243,7 +243,12 @@ def markdown(results, json_name, charts):
             'machine is noisy; only the ratios are meant to be compared, not wall times across rows. '
             'Wall time is that of the whole `ansible-playbook` process.', '']
     out += ['## Machine and versions', ''] + machine_lines(meta) + ['']
-    out += ['## Command', '', '```bash', 'make bench          # = bash tests/utils/bench.sh --sizes full --check',
+    out += ['## Commands', '', '```bash',
+            'make bench                        # the whole matrix: bash tests/utils/bench.sh --sizes full --check',
+            'make bench BENCH_ARGS=--resume    # go on with an interrupted run (same collection revision)',
+            'make bench-smoke                  # the smallest size only (the test suite runs it too)',
+            '# where one lookup call spends its time: pyinstrument profiles of the in-process phases',
+            'bash tests/utils/bench.sh --sizes smoke --micro-only --profile-dir /tmp/sso-onelogin-profiles',
             '```', '', 'This report was produced by:', '', '```bash', meta['command'], '```', '']
     if charts:
         out += ['## Charts', '', '![Token exchanges per run against hosts, (a) and (b)](%s/%s)' % (IMAGES, CHART_EXCHANGES),
