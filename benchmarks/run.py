@@ -450,10 +450,12 @@ def checks(results):
     micro = results.get('micro')
     if micro and micro.get('exchanges_total') != 1:
         found.append((False, 'the micro benchmark made %s token exchanges, not 1' % micro.get('exchanges_total')))
-    if all(check[0] for check in found):
+    b_runs = len([r for r in runs if r['scenario'] == 'b'])
+    if all(check[0] for check in found) and b_runs:
         found.append((True, '(b) made exactly 1 token exchange in each of its %d runs (timed and lookup-counting), '
-                            'with 0 x 401 in (b), (c) and (d); every run exited 0; no secret in any output'
-                      % len([r for r in runs if r['scenario'] == 'b'])))
+                            'with 0 x 401 in (b), (c) and (d); every run exited 0; no secret in any output' % b_runs))
+    elif all(check[0] for check in found):
+        found.append((True, 'no playbook runs to check'))
     return found
 
 
