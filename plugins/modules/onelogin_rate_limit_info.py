@@ -28,38 +28,18 @@ description:
   - The credential needs one of the scopes Read Users, Manage Users, Read All or Manage All.
 extends_documentation_fragment:
   - sso.onelogin.connection
+  - sso.onelogin.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.conn
   - ansible.builtin.action_common_attributes.flow
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
-  action:
-    support: full
-    details: The whole module is an action plugin that runs on the controller.
-  action_group:
-    membership:
-      - sso.onelogin.onelogin
-  async:
-    support: none
-  become:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
     details:
       - It changes nothing and runs in check mode too. With O(token_api=v1), if no token is cached yet, none is minted
         in check mode (that would invalidate the tokens other clients hold), so the rate limit is not asked and
         RV(rate_limit) is not returned.
-  connection:
-    support: none
-  delegation:
-    support: none
-    details: The call always happens on the controller; delegate_to changes nothing.
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
 notes:
   - OneLogin describes the limit as 5,000 calls per hour; the numbers come from OneLogin, not from the collection.
   - If the run's token was revoked or (with O(token_api=v1)) invalidated by a token minted elsewhere, the task fails

@@ -64,24 +64,13 @@ options:
     default: false
 extends_documentation_fragment:
   - sso.onelogin.connection
+  - sso.onelogin.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.conn
   - ansible.builtin.action_common_attributes.facts
   - ansible.builtin.action_common_attributes.flow
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
-  action:
-    support: full
-    details: The whole module is an action plugin that runs on the controller.
-  action_group:
-    membership:
-      - sso.onelogin.onelogin
-  async:
-    support: none
-  become:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
     details:
@@ -91,17 +80,8 @@ attributes:
         a v1 token invalidates the tokens other clients hold. The task then reports C(changed) and sets no fact.
       - With O(state=absent) nothing is revoked in check mode; the task reports C(changed) if there is a token to
         revoke.
-  connection:
-    support: none
-  delegation:
-    support: none
-    details: The exchange always happens on the controller; delegate_to changes nothing.
-  diff_mode:
-    support: none
   facts:
     support: full
-  platform:
-    platforms: all
 notes:
   - The options can also be set for every task of the group with C(module_defaults) and
     C(group/sso.onelogin.onelogin), from the E(ONELOGIN_*) environment variables of the controller, and (except the
