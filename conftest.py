@@ -17,14 +17,11 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 
 
 def _galaxy_name():
-    namespace = name = None
+    """The collection's namespace and name, from galaxy.yml (PyYAML comes with ansible-core)."""
+    import yaml
     with open(os.path.join(ROOT, 'galaxy.yml'), encoding='utf-8') as handle:
-        for line in handle:
-            if line.startswith('namespace:'):
-                namespace = line.split(':', 1)[1].strip().strip('\'"')
-            elif line.startswith('name:'):
-                name = line.split(':', 1)[1].strip().strip('\'"')
-    return namespace, name
+        meta = yaml.safe_load(handle)
+    return meta['namespace'], meta['name']
 
 
 def _collections_root():

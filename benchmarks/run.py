@@ -125,14 +125,11 @@ class Emulator:
 
 
 def galaxy_name():
-    namespace = name = None
+    """The collection's namespace and name, from galaxy.yml (PyYAML comes with ansible-core)."""
+    import yaml
     with open(os.path.join(ROOT, 'galaxy.yml'), encoding='utf-8') as handle:
-        for line in handle:
-            if line.startswith('namespace:'):
-                namespace = line.split(':', 1)[1].strip().strip('\'"')
-            elif line.startswith('name:'):
-                name = line.split(':', 1)[1].strip().strip('\'"')
-    return namespace, name
+        meta = yaml.safe_load(handle)
+    return meta['namespace'], meta['name']
 
 
 class Workspace:
@@ -315,32 +312,29 @@ def verification_runs(workspace, matrix, results, save):
             save()
 
 
+def _first_value(path, prefix, separator):
+    """The text after ``separator`` on the first line of ``path`` that starts with ``prefix``, or None."""
+    try:
+        with open(path, encoding='utf-8') as handle:
+            for line in handle:
+                if line.startswith(prefix):
+                    return line.split(separator, 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
 def machine_info():
     info = {'platform': platform.platform(), 'machine': platform.machine(), 'cores': os.cpu_count()}
-    try:
-        with open('/proc/cpuinfo', encoding='utf-8') as handle:
-            for line in handle:
-                if line.startswith('model name'):
-                    info['cpu'] = line.split(':', 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        with open('/proc/meminfo', encoding='utf-8') as handle:
-            for line in handle:
-                if line.startswith('MemTotal:'):
-                    info['ram_gib'] = round(int(line.split()[1]) / 1024 / 1024, 1)
-                    break
-    except OSError:
-        pass
-    try:
-        with open('/etc/os-release', encoding='utf-8') as handle:
-            for line in handle:
-                if line.startswith('PRETTY_NAME='):
-                    info['os'] = line.split('=', 1)[1].strip().strip('"')
-                    break
-    except OSError:
-        pass
+    cpu = _first_value('/proc/cpuinfo', 'model name', ':')
+    if cpu:
+        info['cpu'] = cpu
+    memory = _first_value('/proc/meminfo', 'MemTotal:', ':')
+    if memory:
+        info['ram_gib'] = round(int(memory.split()[0]) / 1024 / 1024, 1)
+    system = _first_value('/etc/os-release', 'PRETTY_NAME=', '=')
+    if system:
+        info['os'] = system.strip('"')
     return info
 
 

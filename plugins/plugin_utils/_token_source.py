@@ -118,7 +118,7 @@ def revoke(settings, access_token=None, check_mode=False, cache=None, now=time.t
     """
     stores = [_store(settings, cache)]
     if cache is None:
-        other = _persistent_if_present(settings) if settings.cache != 'persistent' else TokenCache()
+        other = _persistent_if_present() if settings.cache != 'persistent' else TokenCache()
         if other is not None:
             stores.append(other)
     with stores[0].entry(settings.cache_key) as entry:
@@ -138,8 +138,8 @@ def revoke(settings, access_token=None, check_mode=False, cache=None, now=time.t
     return token
 
 
-def _persistent_if_present(settings):
-    """The persistent cache folder when it exists and is safe to touch (to drop a revoked token), else None."""
+def _persistent_if_present():
+    """The default persistent cache folder when it exists and is safe to touch (to drop a revoked token), else None."""
     if not os.path.isdir(default_persistent_directory()):
         return None
     try:

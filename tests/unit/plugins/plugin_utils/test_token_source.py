@@ -482,7 +482,6 @@ def run_cache_dir(tmp_path, monkeypatch):
     return directory
 
 
-
 @pytest.mark.parametrize('token_api', ['v2', 'v1'])
 def test_revoke_kills_the_cached_token_and_drops_it(emulator, settings_for, run_cache_dir, token_api):
     settings = settings_for(emulator, token_api=token_api)
