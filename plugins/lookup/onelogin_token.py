@@ -123,6 +123,10 @@ from ansible.plugins.lookup import LookupBase
 from ansible_collections.sso.onelogin.plugins.plugin_utils import _options, _token_source
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError, scrub, unexpected
 
+# Before ansible-core parses this file's documentation to learn the options, offer it the run's
+# memo of that parse (see _options.preload_definitions): every forked worker imports this module.
+_options.preload_definitions()
+
 
 class LookupModule(LookupBase):
 

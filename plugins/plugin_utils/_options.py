@@ -19,15 +19,16 @@ from __future__ import annotations
 import configparser
 import hashlib
 import ipaddress
+import json
 import os
 import re
-from dataclasses import dataclass, field
+import tempfile
 from urllib.parse import urlsplit
 
 from ansible import constants as C
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.sso.onelogin.plugins.plugin_utils._cache import persistent_directory
+from ansible_collections.sso.onelogin.plugins.plugin_utils._cache import persistent_directory, run_directory
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
 
 LOOKUP_NAME = 'sso.onelogin.onelogin_token'
@@ -45,8 +46,10 @@ SECRET_OPTIONS = frozenset(('client_secret',))
 # OneLogin documents a token lifetime of 10 hours.
 DOCUMENTED_TOKEN_LIFETIME = 36000
 
-_CONTROL = re.compile(r'[\x00-\x1f\x7f]')
-_SUBDOMAIN = re.compile(r'^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$')
+# Patterns, compiled by the re module on first use: every forked worker imports this module, and
+# most of them never need most of these.
+_CONTROL = r'[\x00-\x1f\x7f]'
+_SUBDOMAIN = r'^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$'
 _NATIVE = {'str': str, 'string': str, 'path': str, 'bool': bool, 'boolean': bool, 'int': int, 'integer': int}
 CACHE_MODES = ('run', 'persistent', 'none')
 
@@ -78,7 +81,79 @@ def definitions():
         raise OneLoginError(
             'The option definitions of %s could not be loaded (missing: %s). Reinstall the sso.onelogin '
             'collection: a file of it is missing or damaged.' % (LOOKUP_NAME, ', '.join(missing)))
+    if not _MEMO_WRITTEN:
+        _remember_definitions(defs)
     return defs
+
+
+# The run's memo of the option definitions.
+#
+# When ansible-core loads the lookup it parses its DOCUMENTATION and the doc fragment (YAML, with
+# origin tags on 2.19+) to register the options with ConfigManager, unless they are registered
+# already. Every forked worker loads the lookup afresh, and that parse was most of what a worker
+# paid for its first lookup call. So the first worker that has the definitions writes them, as
+# ansible-core parsed them, to the run's private cache folder, and the lookup module registers
+# them from there when it is imported, before ansible-core looks. The doc fragment stays the one
+# source: the memo is ansible-core's own reading of it, lives only as long as the run (the folder
+# is removed with the run's temp directory) and holds no secret. A missing or unreadable memo just
+# means ansible-core parses the YAML, as without it.
+DEFINITIONS_MEMO = 'definitions.json'
+_MEMO_FORMAT = 'sso.onelogin/definitions/1'
+_MEMO_WRITTEN = []
+
+
+def _memo_path():
+    return os.path.join(run_directory(), DEFINITIONS_MEMO)
+
+
+def _memo_stamp():
+    from ansible.release import __version__ as ansible_version
+    return {'format': _MEMO_FORMAT, 'ansible_core': ansible_version}
+
+
+def preload_definitions():
+    """Register the options with ConfigManager from the run's memo, if there is a valid one.
+
+    Called when the lookup module is imported. Returns True when the memo was used.
+    """
+    try:
+        with open(_memo_path(), encoding='utf-8') as memo_file:
+            memo = json.load(memo_file)
+        options, config_name = memo.pop('options'), memo.pop('config_name')
+        if memo != _memo_stamp() or not all(isinstance(options.get(name), dict) for name in CONNECTION_OPTIONS):
+            return False
+        if C.config.has_configuration_definition('lookup', config_name):
+            return False
+    except Exception:  # no memo yet, or one this version cannot use: ansible-core parses the docs
+        return False
+    # The name ansible-core files the lookup's options under, as it was in the worker that wrote the memo.
+    C.config.initialize_plugin_configuration_definitions('lookup', config_name, options)
+    _MEMO_WRITTEN.append(True)  # it is there already
+    return True
+
+
+def _remember_definitions(defs):
+    """Write the memo once per process, into the run's cache folder if it exists (the cache creates it)."""
+    _MEMO_WRITTEN.append(True)
+    folder = run_directory()
+    if not os.path.isdir(folder) or os.path.exists(os.path.join(folder, DEFINITIONS_MEMO)):
+        return
+    tmp_path = None
+    try:
+        text = json.dumps(dict(_memo_stamp(), options=defs, config_name=_config_name()), sort_keys=True)
+        fd, tmp_path = tempfile.mkstemp(prefix='.definitions-', dir=folder)
+        with os.fdopen(fd, 'w', encoding='utf-8') as memo_file:
+            memo_file.write(text)
+        os.replace(tmp_path, _memo_path())
+        tmp_path = None
+    except (OSError, TypeError, ValueError):  # an optimisation only: never fail a task over it
+        pass
+    finally:
+        if tmp_path:
+            try:
+                os.unlink(tmp_path)
+            except OSError:
+                pass
 
 
 def describe_sources(name, door, defs=None):
@@ -182,21 +257,41 @@ def _invalid_message(name, spec, direct, door):
         name, shown, expected, describe_sources(name, door))
 
 
-@dataclass(frozen=True)
 class Settings:
-    """Validated connection settings. ``repr`` never shows the secret."""
+    """Validated connection settings, immutable. ``repr`` never shows the secret.
 
-    client_id: str
-    client_secret: str = field(repr=False)
-    base_url: str
-    token_api: str = 'v2'
-    validate_certs: bool = True
-    timeout: int = 10
-    min_ttl: int = 300
-    retry_timeout: int = 30
-    cache: str = 'run'
-    cache_dir: str = None  # the checked folder of cache=persistent, else None
-    door: str = field(default=LOOKUP, compare=False)
+    A plain class rather than a dataclass: building a dataclass costs milliseconds at import, and
+    every forked worker that templates the lookup imports this module.
+    """
+
+    __slots__ = ('client_id', 'client_secret', 'base_url', 'token_api', 'validate_certs', 'timeout', 'min_ttl',
+                 'retry_timeout', 'cache', 'cache_dir', 'door')
+    _COMPARED = __slots__[:-1]  # ``door`` only says which door asked, for messages
+
+    def __init__(self, client_id, client_secret, base_url, token_api='v2', validate_certs=True, timeout=10,
+                 min_ttl=300, retry_timeout=30, cache='run', cache_dir=None, door=LOOKUP):
+        values = dict(client_id=client_id, client_secret=client_secret, base_url=base_url, token_api=token_api,
+                      validate_certs=validate_certs, timeout=timeout, min_ttl=min_ttl, retry_timeout=retry_timeout,
+                      cache=cache, cache_dir=cache_dir,  # cache_dir: the checked folder of cache=persistent, else None
+                      door=door)
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name, value):
+        raise AttributeError('Settings are immutable')
+
+    def _compared(self):
+        return tuple(getattr(self, name) for name in self._COMPARED)
+
+    def __eq__(self, other):
+        return isinstance(other, Settings) and self._compared() == other._compared()
+
+    def __hash__(self):
+        return hash(self._compared())
+
+    def __repr__(self):
+        shown = ', '.join('%s=%r' % (name, getattr(self, name)) for name in self.__slots__ if name != 'client_secret')
+        return 'Settings(%s)' % shown
 
     @property
     def cache_key(self):
@@ -228,11 +323,11 @@ def settings_from(values, door=LOOKUP, origins=None):
     if client_secret is None or not str(client_secret).strip():
         empty = ' (it is empty)' if client_secret is not None else ''
         raise OneLoginError('No OneLogin client secret was given%s. Set %s.' % (empty, where('client_secret')))
-    if _CONTROL.search(client_id):
+    if re.search(_CONTROL, client_id):
         raise OneLoginError(
             'The OneLogin client_id contains a control character (such as a line break); nothing was sent. '
             'Check %s for stray characters.' % where('client_id'))
-    if _CONTROL.search(client_secret):
+    if re.search(_CONTROL, client_secret):
         raise OneLoginError(
             'The OneLogin client_secret contains a control character (such as a line break); nothing was sent. '
             'Check %s for stray characters, for example a trailing newline from a file.' % where('client_secret'))
@@ -311,7 +406,7 @@ def base_url_from(values, door=LOOKUP, origins=None):
         return normalize_api_url(values['api_url'], door)
     if chosen == 'subdomain':
         subdomain = values['subdomain']
-        if not _SUBDOMAIN.match(subdomain):
+        if not re.match(_SUBDOMAIN, subdomain):
             hint = ''
             if '.' in subdomain or '/' in subdomain:
                 hint = (' Give only the first label (for https://acme.onelogin.com that is "acme"), or give the '
@@ -335,13 +430,13 @@ def is_loopback(host):
         return False
 
 
-_USERINFO = re.compile(r'(?<=://)[^/@]*@')
+_USERINFO = r'(?<=://)[^/@]*@'
 
 
 def normalize_api_url(api_url, door=LOOKUP):
     where = describe_sources('api_url', door)
-    shown = _USERINFO.sub('********@', api_url)  # a password in the URL is never echoed
-    if _CONTROL.search(api_url):
+    shown = re.sub(_USERINFO, '********@', api_url)  # a password in the URL is never echoed
+    if re.search(_CONTROL, api_url):
         raise OneLoginError('The OneLogin api_url contains a control character. Check %s.' % where)
     try:
         parts = urlsplit(api_url.strip())
@@ -389,7 +484,59 @@ def candidate_secrets(direct, variables=None):
     return [str(value) for value in found if isinstance(value, str) and value]
 
 
+# Settings already resolved in this process. Lazy templating evaluates a lookup again at every use,
+# so one worker often resolves the same options many times; ConfigManager's resolution is most of
+# the cost of a cached call. The key holds every input that can change within a process: the
+# direct options, the option variables and the environment variables (ansible.cfg is read once per
+# process). Inputs that are templates, vaulted or not plain scalars are not memoised.
+_RESOLVED = {}
+_RESOLVED_MAX = 32
+_ABSENT = ('sso.onelogin: absent',)
+
+
+class _NotPlain(Exception):
+    pass
+
+
+def _plain(value):
+    if value is None or type(value) in (bool, int, float):
+        return value
+    if isinstance(value, str):
+        if '{{' in value or '{%' in value:
+            raise _NotPlain()
+        return str.__str__(value)
+    raise _NotPlain()
+
+
+def _memo_key(direct, variables, door):
+    """The inputs of a resolution, or None when they cannot be memoised."""
+    defs = definitions()
+    try:
+        parts = [door, tuple(sorted((str(name), _plain(value)) for name, value in (direct or {}).items()))]
+        for name in CONNECTION_OPTIONS:
+            spec = defs[name]
+            if variables is not None:
+                for entry in spec.get('vars') or []:
+                    var = entry['name']
+                    parts.append(_plain(variables[var]) if var in variables else _ABSENT)
+            for entry in spec.get('env') or []:
+                parts.append(os.environ.get(entry['name']))
+        parts += [os.environ.get('XDG_CACHE_HOME'), os.environ.get('HOME'),  # the default cache_dir
+                  id(C.config), getattr(C.config, '_config_file', None)]  # which ansible.cfg
+        return tuple(parts)
+    except Exception:  # _NotPlain, or a variable that fails to template: resolve without the memo
+        return None
+
+
 def resolve(direct, variables=None, door=LOOKUP, templar=None):
     """Resolve and check the connection options in one call."""
-    values, origins = collect(direct, variables=variables, door=door, templar=templar)
-    return settings_from(values, door=door, origins=origins)
+    key = _memo_key(direct, variables, door)
+    settings = _RESOLVED.get(key) if key is not None else None
+    if settings is None:
+        values, origins = collect(direct, variables=variables, door=door, templar=templar)
+        settings = settings_from(values, door=door, origins=origins)
+        if key is not None:
+            if len(_RESOLVED) >= _RESOLVED_MAX:
+                _RESOLVED.clear()
+            _RESOLVED[key] = settings
+    return settings

@@ -12,15 +12,15 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-_ISO = re.compile(
-    r'^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?\s*(Z|[+-]\d{2}:?\d{2})?$', re.IGNORECASE)
+# Compiled by the re module on first use: the cached path of the lookup never parses a timestamp.
+_ISO = r'(?i)^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?\s*(Z|[+-]\d{2}:?\d{2})?$'
 
 
 def parse_timestamp(text):
     """Parse ``2015-11-11T03:36:18.714Z`` (or with an offset; no zone means UTC) to epoch seconds, or None."""
     if not isinstance(text, str):
         return None
-    match = _ISO.match(text.strip())
+    match = re.match(_ISO, text.strip())
     if not match:
         return None
     year, month, day, hour, minute, second, fraction, zone = match.groups()

@@ -631,3 +631,145 @@ def test_a_persistent_folder_that_cannot_be_created_is_reported(clean_env, tmp_p
         _persistent(blocker / 'tokens')
     assert 'Cannot create the OneLogin persistent cache folder' in str(caught.value)
     assert 'ONELOGIN_CACHE_DIR' in str(caught.value)
+
+
+# -- the per-process memo of resolved settings -------------------------------------------------------------------
+
+@pytest.fixture
+def config_reads(monkeypatch):
+    """Count ConfigManager's option resolutions."""
+    from ansible import constants as C
+    calls = []
+    real = C.config.get_config_value_and_origin
+
+    def counting(*args, **kwargs):
+        calls.append(args[0] if args else kwargs.get('config'))
+        return real(*args, **kwargs)
+    monkeypatch.setattr(C.config, 'get_config_value_and_origin', counting)
+    return calls
+
+
+def test_the_same_inputs_resolve_once_per_process(clean_env, config_reads):
+    clean_env.setenv('ONELOGIN_REGION', 'eu')
+    variables = {'onelogin_timeout': 7}
+    first = _options.resolve(dict(VALID), variables=variables)
+    reads = len(config_reads)
+    assert reads >= len(_options.CONNECTION_OPTIONS)
+    second = _options.resolve(dict(VALID), variables=dict(variables))
+    assert second is first
+    assert len(config_reads) == reads
+    assert (first.base_url, first.timeout) == ('https://api.eu.onelogin.com', 7)
+
+
+@pytest.mark.parametrize('change', ['env', 'variable', 'direct', 'door'])
+def test_any_changed_input_resolves_again(clean_env, config_reads, change):
+    clean_env.setenv('ONELOGIN_REGION', 'eu')
+    first = _options.resolve(dict(VALID), variables={'onelogin_min_ttl': 60})
+    direct, variables, door = dict(VALID), {'onelogin_min_ttl': 60}, _options.LOOKUP
+    if change == 'env':
+        clean_env.setenv('ONELOGIN_REGION', 'us')
+    elif change == 'variable':
+        variables['onelogin_min_ttl'] = 90
+    elif change == 'direct':
+        direct['timeout'] = 3
+    else:
+        door = _options.MODULE
+    reads = len(config_reads)
+    second = _options.resolve(direct, variables=variables, door=door)
+    assert len(config_reads) > reads
+    assert second is not first
+    expected = {'env': ('base_url', 'https://api.us.onelogin.com'),
+                'variable': ('min_ttl', 90), 'direct': ('timeout', 3), 'door': ('door', _options.MODULE)}[change]
+    assert getattr(second, expected[0]) == expected[1]
+
+
+def test_templated_variables_are_not_memoised(clean_env, config_reads):
+    """A template may render differently at the next use, so it is resolved every time."""
+    variables = {'onelogin_subdomain': '{{ tenant }}'}
+    assert _options._memo_key(dict(VALID), variables, _options.LOOKUP) is None
+    _options.resolve(dict(VALID), variables={'onelogin_subdomain': 'acme'})
+    assert _options._RESOLVED
+    assert _options._memo_key(dict(VALID), {'onelogin_subdomain': ['not', 'a', 'scalar']}, _options.LOOKUP) is None
+
+
+def test_refusals_are_not_memoised(clean_env):
+    for _attempt in range(2):
+        with pytest.raises(OneLoginError, match='timeout'):
+            _options.resolve(dict(VALID, timeout=0))
+    assert not _options._RESOLVED
+
+
+# -- the run's memo of the option definitions --------------------------------------------------------------------
+
+@pytest.fixture
+def run_folder(tmp_path, monkeypatch):
+    """A run's private temp directory with its token cache folder, as a worker sees it."""
+    from ansible import constants as C
+    monkeypatch.setattr(C, 'DEFAULT_LOCAL_TMP', str(tmp_path), raising=False)
+    folder = tmp_path / 'sso_onelogin_tokens'
+    folder.mkdir(mode=0o700)
+    monkeypatch.setattr(_options, '_MEMO_WRITTEN', [])
+    return folder
+
+
+def _registered(name):
+    from ansible import constants as C
+    return C.config.get_configuration_definitions('lookup', name)
+
+
+def test_the_definitions_memo_is_ansible_cores_reading_of_the_fragment(clean_env, run_folder):
+    clean_env.setenv('ONELOGIN_CLIENT_SECRET', SECRET)
+    _options.resolve({'client_id': CLIENT_ID})  # a resolution writes the memo, once
+    memo_path = run_folder / _options.DEFINITIONS_MEMO
+    text = memo_path.read_text()
+    assert stat.S_IMODE(memo_path.stat().st_mode) == 0o600
+    assert SECRET not in text
+    memo = json.loads(text)
+    assert memo['config_name'] == _options._config_name()
+    assert memo['options'] == json.loads(json.dumps(_registered(_options._config_name())))
+    for option in _options.CONNECTION_OPTIONS:
+        assert memo['options'][option]['env'] == PLUGINS[option]['env']
+
+
+def test_a_new_worker_takes_the_options_from_the_memo_without_parsing_the_docs(clean_env, run_folder, monkeypatch):
+    from ansible import constants as C
+    from ansible.plugins import loader as plugin_loader
+    _options.definitions()
+    name = _options._config_name()
+    # A new worker: ansible-core has not registered the options and has not imported the lookup.
+    monkeypatch.setitem(C.config._plugins, 'lookup', {k: v for k, v in C.config._plugins['lookup'].items() if k != name})
+    monkeypatch.setattr(plugin_loader.lookup_loader, '_module_cache', {})
+    for module in [m for m in sys.modules if m.startswith('ansible_collections.sso.onelogin.plugins.lookup.')]:
+        monkeypatch.delitem(sys.modules, module)
+
+    def no_parse(*args, **kwargs):
+        raise AssertionError('ansible-core parsed the documentation although the memo was there')
+    monkeypatch.setattr(plugin_loader, 'add_fragments', no_parse)
+    lookup = plugin_loader.lookup_loader.get(_options.LOOKUP_NAME)
+    assert lookup is not None
+    assert set(_options.CONNECTION_OPTIONS) <= set(_registered(name))
+    clean_env.setenv('ONELOGIN_REGION', 'eu')
+    settings = _options.resolve(dict(VALID), variables={'onelogin_min_ttl': 42})
+    assert (settings.base_url, settings.min_ttl, settings.timeout) == ('https://api.eu.onelogin.com', 42, 10)
+
+
+@pytest.mark.parametrize('memo', ['', '{not json', '[]', '{"format": "sso.onelogin/definitions/0"}', 'stamp'])
+def test_a_memo_that_cannot_be_used_is_ignored(clean_env, run_folder, monkeypatch, memo):
+    from ansible import constants as C
+    name = _options._config_name()
+    if memo == 'stamp':  # written by another ansible-core version
+        stamp = dict(_options._memo_stamp(), ansible_core='0.0.1', config_name=name,
+                     options={option: {} for option in _options.CONNECTION_OPTIONS})
+        memo = json.dumps(stamp)
+    (run_folder / _options.DEFINITIONS_MEMO).write_text(memo)
+    monkeypatch.setitem(C.config._plugins, 'lookup', {k: v for k, v in C.config._plugins['lookup'].items() if k != name})
+    assert _options.preload_definitions() is False
+    assert not C.config.has_configuration_definition('lookup', name)
+
+
+def test_no_memo_is_written_without_the_run_folder(clean_env, tmp_path, monkeypatch):
+    from ansible import constants as C
+    monkeypatch.setattr(C, 'DEFAULT_LOCAL_TMP', str(tmp_path), raising=False)
+    monkeypatch.setattr(_options, '_MEMO_WRITTEN', [])
+    _options.definitions()
+    assert os.listdir(tmp_path) == []
