@@ -51,6 +51,12 @@ seealso:
     description: The same token as a host fact, shared with this lookup through the run's cache.
   - module: sso.onelogin.onelogin_rate_limit_info
     description: The remaining rate limit, asked with the same token.
+  - ref: ansible_collections.sso.onelogin.docsite.guide_role
+    description: >-
+      The sso.onelogin.connect role, which obtains the run's token, can check the rate limit, and sets ready-made
+      request headers.
+  - ref: ansible_collections.sso.onelogin.docsite.guide_lookups
+    description: Lookups, lazy templating, and why this one is cheap to evaluate often.
 author:
   - sso.onelogin maintainers (@sso-onelogin)
 """

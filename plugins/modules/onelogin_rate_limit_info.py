@@ -47,6 +47,10 @@ notes:
 seealso:
   - module: sso.onelogin.onelogin_token
     description: Obtains the run's token that this module asks with.
+  - ref: ansible_collections.sso.onelogin.docsite.guide_role
+    description: >-
+      The sso.onelogin.connect role, which obtains the run's token, can check the rate limit, and sets ready-made
+      request headers.
   - name: OneLogin API - Get Rate Limit
     description: The endpoint this module calls.
     link: https://developers.onelogin.com/api-docs/2/oauth20-tokens/get-rate-limit

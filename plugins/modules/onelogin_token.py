@@ -106,6 +106,12 @@ seealso:
     description: The same token from a template, shared with this module through the run's cache.
   - module: sso.onelogin.onelogin_rate_limit_info
     description: The remaining rate limit, asked with the same token.
+  - ref: ansible_collections.sso.onelogin.docsite.guide_role
+    description: >-
+      The sso.onelogin.connect role, which obtains the run's token, can check the rate limit, and sets ready-made
+      request headers.
+  - ref: ansible_collections.sso.onelogin.docsite.guide_one_token_per_run
+    description: How one token serves the whole run, and when it is replaced.
   - name: OneLogin API - Revoke Tokens
     description: The endpoint O(state=absent) calls.
     link: https://developers.onelogin.com/api-docs/2/oauth20-tokens/revoke-tokens
