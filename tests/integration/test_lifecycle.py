@@ -148,6 +148,7 @@ def _fault_id(fault):
     return '-'.join(str(value) for value in fault.values())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('fault', RETRIED, ids=[_fault_id(f) for f in RETRIED])
 def test_racing_workers_retry_a_passing_fault_into_one_good_exchange(run_playbook, tmp_path, emulator_process, fault):
     emulator_process.inject(fault)
@@ -182,6 +183,7 @@ def test_a_fault_that_is_not_passing_fails_at_once_with_a_clear_message(run_play
     assert_no_leak(emulator_process, run.stdout, run.stderr)
 
 
+@pytest.mark.slow
 def test_when_the_retry_budget_runs_out_the_error_says_so(run_playbook, tmp_path, emulator_process):
     emulator_process.inject(*[{'fault': 'status', 'code': 503}] * 40)
     run = run_playbook(tmp_path, 'use_token.yml', emulator_process.env(ONELOGIN_RETRY_TIMEOUT='3'))
@@ -199,6 +201,7 @@ MIN_TTL = 5
 CALLS = 15
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('token_api', ['v2', 'v1'])
 def test_tokens_are_replaced_under_a_long_play_without_a_single_401(run_playbook, tmp_path, start_emulator_processes,
                                                                     token_api):

@@ -40,9 +40,12 @@ mkdir -p "$BASE"
     echo "Creating the $LEG environment (Python $PYVER) in $VENV ..." >&2
     rm -rf "$VENV"
     "$PYTHON" -m venv "$VENV"
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -U pip 2>&1 | grep -v "^WARNING: Location" >&2 || true
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$REQ" 2>&1 | grep -v "^WARNING: Location" >&2 || true
-    "$VENV/bin/python" -c 'import ansible, requests, pytest' || { echo "venv.sh: installing $REQ failed" >&2; exit 1; }
+    for args in "-U pip" "-r $REQ"; do
+      # shellcheck disable=SC2086
+      "$VENV/bin/python" -m pip install -q --disable-pip-version-check $args > "$VENV/.pip.log" 2>&1 \
+        || { grep -v "^WARNING: Location" "$VENV/.pip.log" >&2; echo "venv.sh: pip install $args failed" >&2; exit 1; }
+    done
+    "$VENV/bin/python" -c "import ansible" || { echo "venv.sh: installing $REQ failed" >&2; exit 1; }
     touch "$VENV/.complete"
   fi
 ) 9>"$BASE/.$LEG.lock"
