@@ -11,6 +11,7 @@ trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/collections/ansible_collections/sso"
 ln -s "$ROOT" "$WORK/collections/ansible_collections/sso/onelogin"
 rm -rf "$BUILD"
+mkdir -m 0755 "$BUILD"
 export PATH="$VENV/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$WORK/collections"
 antsibull-docs sphinx-init --use-current --squash-hierarchy --lenient --dest-dir "$BUILD" sso.onelogin
 (cd "$BUILD" && ./build.sh)
