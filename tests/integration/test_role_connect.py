@@ -113,3 +113,14 @@ def test_rate_limit_threshold_fail_stops_the_play_on_every_host(
     stats = emulator_process.stats()
     assert stats['exchanges'] == 1
     assert stats['rate_limit_calls'] == 2  # one per connect, not per host
+
+
+def test_the_plays_module_defaults_reach_the_role(run_playbook, without_onelogin_env, tmp_path, emulator_process):
+    """Credentials in the play's group module_defaults, another option as a role input: both apply."""
+    extra = write_extra_vars(tmp_path, play_client_id=emulator_process.client_id,
+                             play_client_secret=emulator_process.client_secret, onelogin_timeout=7)
+    run = run_playbook(tmp_path, 'role_connect_module_defaults.yml', role_env(without_onelogin_env, emulator_process),
+                       hosts=3, args=['--forks', '3', '-e', extra])
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    stats = emulator_process.stats()
+    assert stats['exchanges'] == 1 and stats['api_200'] == 3
