@@ -494,7 +494,8 @@ def parse_args(argv):
     if args.pairs < 1:
         parser.error('--pairs must be at least 1')
     # The committed results and report are written by default only for the whole matrix.
-    full = args.sizes == 'full' and not any((args.hosts, args.forks, args.lookups, args.token_api))
+    full = (args.sizes == 'full' and not args.micro_only
+            and not any((args.hosts, args.forks, args.lookups, args.token_api)))
     if args.json is None and full:
         args.json = DEFAULT_JSON
     if args.output_dir is None and full:
