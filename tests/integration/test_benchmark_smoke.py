@@ -17,7 +17,8 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DRIVER = os.path.join(ROOT, 'benchmarks', 'run.py')
 
-pytestmark = pytest.mark.integration
+# slow: the smoke size runs on the first and last leg of the matrix only, which keeps .ci/run in its budget.
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture(scope='module')
