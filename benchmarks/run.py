@@ -79,6 +79,8 @@ VERIFY_HOSTS = 2
 TARGET_RATIO = 1.05
 TARGET_P50_MS = 2.0
 TARGET_SIZE = {'hosts': 200, 'lookups': 10}
+# A timed run of (b), (c) or (d) slower than this many times the median of those runs at its size: an outlier.
+OUTLIER_FACTOR = 2.0
 
 
 def log(message):
@@ -403,18 +405,62 @@ def counted_runs(results):
     return results.get('verification', []) + [r for r in results['runs'] if 'lookup_calls' in r]
 
 
-def pair_ratios(results, field='wall_s'):
-    """``{(token_api, hosts, forks, lookups): [b/c of pair 1, pair 2, ...]}`` of wall (or CPU) time."""
+def size_key(record):
+    """``(token_api, hosts, forks, lookups)`` of a run."""
+    return (record['token_api'], record['hosts'], record['forks'], record['lookups'])
+
+
+def outliers(results):
+    """The timed runs of (b), (c) and (d) that took over OUTLIER_FACTOR times the median wall time of those
+    runs at their size, as ``{(size key, scenario, pair): record}``.
+
+    (b), (c) and (d) run one play text that differs only in the expression evaluated, and their wall times at
+    one size stay within a few percent of each other. A run many times slower than its siblings was slowed
+    by something other than what is compared, and it alone would swing its pair's ratio.
+    """
+    by_key = {}
+    for record in timed_runs(results):
+        if record['scenario'] in ('b', 'c', 'd') and record['rc'] == 0:
+            by_key.setdefault(size_key(record), []).append(record)
+    found = {}
+    for key, records in by_key.items():
+        if len(records) < 3:
+            continue
+        median = statistics.median(r['wall_s'] for r in records)
+        for record in records:
+            if record['wall_s'] > OUTLIER_FACTOR * median:
+                found[(key, record['scenario'], record['pair'])] = dict(record, sibling_median_wall_s=median)
+    return found
+
+
+def outlier_pairs(results):
+    """``{size key: {pair numbers}}``: the (b, c) pairs that hold an outlier run."""
+    pairs = {}
+    for key, scenario, pair in outliers(results):
+        if scenario in ('b', 'c'):
+            pairs.setdefault(key, set()).add(pair)
+    return pairs
+
+
+def ratios_by_pair(results, field='wall_s'):
+    """``{(token_api, hosts, forks, lookups): {pair number: b/c}}`` of wall (or CPU) time."""
     by_key = {}
     for record in timed_runs(results):
         if record['scenario'] in ('b', 'c') and record['rc'] == 0 and field in record:
-            key = (record['token_api'], record['hosts'], record['forks'], record['lookups'])
-            by_key.setdefault(key, {}).setdefault(record['pair'], {})[record['scenario']] = record[field]
-    ratios = {}
-    for key, pairs in by_key.items():
-        ratios[key] = [round(pairs[pair]['b'] / pairs[pair]['c'], 4) for pair in sorted(pairs)
-                       if 'b' in pairs[pair] and 'c' in pairs[pair] and pairs[pair]['c'] > 0]
-    return ratios
+            by_key.setdefault(size_key(record), {}).setdefault(record['pair'], {})[record['scenario']] = record[field]
+    return {key: {pair: round(times['b'] / times['c'], 4) for pair, times in pairs.items()
+                  if 'b' in times and 'c' in times and times['c'] > 0}
+            for key, pairs in by_key.items()}
+
+
+def pair_ratios(results, field='wall_s', without_outliers=False):
+    """``{(token_api, hosts, forks, lookups): [b/c of pair 1, pair 2, ...]}`` of wall (or CPU) time.
+
+    ``without_outliers``: leave out the pairs that hold an outlier run (see :func:`outliers`).
+    """
+    skip = outlier_pairs(results) if without_outliers else {}
+    return {key: [ratio for pair, ratio in sorted(pairs.items()) if pair not in skip.get(key, ())]
+            for key, pairs in ratios_by_pair(results, field).items()}
 
 
 def checks(results):
