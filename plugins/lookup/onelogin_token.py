@@ -127,7 +127,7 @@ from ansible.errors import AnsibleError, AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.sso.onelogin.plugins.plugin_utils import _options, _token_source
-from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError, scrub, unexpected
+from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError, unexpected
 
 # Before ansible-core parses this file's documentation to learn the options, offer it the run's
 # memo of that parse (see _options.preload_definitions): every forked worker imports this module.
@@ -153,7 +153,7 @@ class LookupModule(LookupBase):
             settings = _options.resolve(kwargs, variables=variables, door=_options.LOOKUP, templar=self._templar)
             record = _token_source.obtain(settings).record
         except OneLoginError as exc:
-            raise AnsibleLookupError(scrub(exc, _options.candidate_secrets(kwargs, variables))) from None
+            raise AnsibleLookupError(str(exc.hide(_options.candidate_secrets(kwargs, variables)))) from None
         except AnsibleError:
             raise  # Ansible's own, such as an undefined variable in an option: it holds no secret of ours
         except Exception as exc:  # a bug: report it without a traceback that could carry a secret

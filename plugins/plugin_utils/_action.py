@@ -18,7 +18,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.sso.onelogin.plugins.plugin_utils import _options
-from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError, scrub, unexpected
+from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError, unexpected
 
 
 def strict_bool(module, name, value):
@@ -53,7 +53,7 @@ class OneLoginAction(ActionBase):
             settings = _options.resolve(args, door=_options.MODULE)
             result.update(self.act(settings, extra, bool(self._task.check_mode)))
         except OneLoginError as exc:
-            result.update(failed=True, msg=scrub(exc, secrets))
+            result.update(failed=True, msg=str(exc.hide(secrets)))
         except Exception as exc:  # a bug: report it without a traceback that could carry a secret
             result.update(failed=True, msg=unexpected(exc, secrets))
         return result

@@ -28,7 +28,7 @@ except ImportError as exc:  # pragma: no cover - exercised through a stub in the
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = exc
 
-from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError, scrub
+from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
 from ansible_collections.sso.onelogin.plugins.plugin_utils._timeutil import iso8601, parse_timestamp
 
 TOKEN_PATHS = {'v2': '/auth/oauth2/v2/token', 'v1': '/auth/oauth2/token'}
@@ -206,7 +206,7 @@ def _scrubbed(secrets):
     try:
         yield
     except OneLoginError as exc:
-        raise OneLoginError(scrub(exc, secrets)) from None
+        raise exc.hide(secrets) from None
 
 
 def _kind(response, body, wanted):
