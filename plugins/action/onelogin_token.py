@@ -24,16 +24,16 @@ class ActionModule(OneLoginAction):
     def check_extra(self, extra):
         state = extra.get('state', 'present')
         if state not in ('present', 'absent'):
-            raise OneLoginError('The state option of %s must be present or absent, not %r.' % (MODULE, str(state)))
+            raise OneLoginError('The state option of %s must be present or absent, not %r.', MODULE, str(state))
         force = strict_bool(MODULE, 'force', extra.get('force', False))
         access_token = extra.get('access_token')
         if access_token is not None and (not isinstance(access_token, str) or not access_token.strip()):
-            raise OneLoginError('The access_token option of %s must be a non-empty string.' % MODULE)
+            raise OneLoginError('The access_token option of %s must be a non-empty string.', MODULE)
         if state == 'present' and access_token is not None:
             raise OneLoginError('The access_token option of %s is for state=absent (the token to revoke); with '
-                                'state=present the module obtains the token itself.' % MODULE)
+                                'state=present the module obtains the token itself.', MODULE)
         if state == 'absent' and force:
-            raise OneLoginError('The force option of %s applies to state=present only.' % MODULE)
+            raise OneLoginError('The force option of %s applies to state=present only.', MODULE)
         return {'state': state, 'force': force, 'access_token': access_token}
 
     def act(self, settings, extra, check_mode):

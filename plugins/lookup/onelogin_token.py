@@ -148,16 +148,16 @@ class LookupModule(LookupBase):
         try:
             unknown = sorted(set(kwargs) - set(_options.CONNECTION_OPTIONS))
             if unknown:
-                raise OneLoginError('Unsupported options for the sso.onelogin.onelogin_token lookup: %s. Supported: %s.'
-                                    % (', '.join(unknown), ', '.join(_options.CONNECTION_OPTIONS + ('output',))))
+                raise OneLoginError('Unsupported options for the sso.onelogin.onelogin_token lookup: %s. Supported: %s.',
+                                    ', '.join(unknown), ', '.join(_options.CONNECTION_OPTIONS + ('output',)))
             settings = _options.resolve(kwargs, variables=variables, door=_options.LOOKUP, templar=self._templar)
             record = _token_source.obtain(settings).record
+            if output == 'record':
+                return [_token_source.as_fact(record)]
+            return [record['access_token']]
         except OneLoginError as exc:
             raise AnsibleLookupError(str(exc.hide(_options.candidate_secrets(kwargs, variables)))) from None
         except AnsibleError:
             raise  # Ansible's own, such as an undefined variable in an option: it holds no secret of ours
         except Exception as exc:  # a bug: report it without a traceback that could carry a secret
             raise AnsibleLookupError(unexpected(exc, _options.candidate_secrets(kwargs, variables))) from None
-        if output == 'record':
-            return [_token_source.as_fact(record)]
-        return [record['access_token']]

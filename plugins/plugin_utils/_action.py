@@ -25,7 +25,7 @@ def strict_bool(module, name, value):
     try:
         return boolean(value, strict=True)
     except TypeError:
-        raise OneLoginError('The %s option of %s must be a boolean (true or false).' % (name, module)) from None
+        raise OneLoginError('The %s option of %s must be a boolean (true or false).', name, module) from None
 
 
 class OneLoginAction(ActionBase):
@@ -47,8 +47,8 @@ class OneLoginAction(ActionBase):
             extra = {name: args.pop(name) for name in self.EXTRA_ARGS if name in args}
             unknown = sorted(set(args) - set(_options.CONNECTION_OPTIONS))
             if unknown:
-                raise OneLoginError('Unsupported parameters for %s: %s. Supported parameters: %s.' % (
-                    self.MODULE, ', '.join(unknown), ', '.join(_options.CONNECTION_OPTIONS + self.EXTRA_ARGS)))
+                raise OneLoginError('Unsupported parameters for %s: %s. Supported parameters: %s.', self.MODULE,
+                                    ', '.join(unknown), ', '.join(_options.CONNECTION_OPTIONS + self.EXTRA_ARGS))
             extra = self.check_extra(extra)
             settings = _options.resolve(args, door=_options.MODULE)
             result.update(self.act(settings, extra, bool(self._task.check_mode)))

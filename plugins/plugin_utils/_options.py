@@ -9,9 +9,11 @@
 
 The options are declared once, in the ``sso.onelogin.connection`` doc fragment. Ansible's
 ConfigManager loads them (with their env, vars and ansible.cfg sources) as the configuration
-definitions of the ``sso.onelogin.onelogin_token`` lookup; both doors resolve them through
-ConfigManager, so precedence, type coercion and defaults are Ansible's own and identical for
-the module and the lookup. This module then checks the values and derives the base URL.
+definitions of the ``sso.onelogin.onelogin_token`` lookup. Both doors resolve them here from those
+definitions, in ConfigManager's order of precedence (direct, variables, environment, ansible.cfg,
+default), rendering a templated variable before converting it strictly; so the module and the
+lookup read the same options the same way. This module then checks the values and derives the
+base URL.
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ import json
 import os
 import re
 import tempfile
+from collections import namedtuple
 from urllib.parse import urlsplit
 
 from ansible import constants as C
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.sso.onelogin.plugins.plugin_utils._cache import persistent_directory, run_directory
-from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
+from ansible_collections.sso.onelogin.plugins.plugin_utils._cache import default_persistent_directory, run_directory
+from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError, basic_credentials
 
 LOOKUP_NAME = 'sso.onelogin.onelogin_token'
 MODULE = 'module'
@@ -46,11 +49,6 @@ SECRET_OPTIONS = frozenset(('client_secret',))
 # OneLogin documents a token lifetime of 10 hours.
 DOCUMENTED_TOKEN_LIFETIME = 36000
 
-# Patterns, compiled by the re module on first use: every forked worker imports this module, and
-# most of them never need most of these.
-_CONTROL = r'[\x00-\x1f\x7f]'
-_SUBDOMAIN = r'^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$'
-_NATIVE = {'str': str, 'string': str, 'path': str, 'bool': bool, 'boolean': bool, 'int': int, 'integer': int}
 CACHE_MODES = ('run', 'persistent', 'none')
 
 
@@ -68,7 +66,7 @@ def _config_name():
         plugin_class = lookup_loader.get(LOOKUP_NAME, class_only=True)
         if plugin_class is None:
             raise OneLoginError('The %s lookup, which defines the OneLogin options, could not be loaded. Reinstall '
-                                'the sso.onelogin collection: a file of it is missing.' % LOOKUP_NAME)
+                                'the sso.onelogin collection: a file of it is missing.', LOOKUP_NAME)
         _CONFIG_NAME.append(getattr(plugin_class, '_load_name', None) or LOOKUP_NAME)
     return _CONFIG_NAME[0]
 
@@ -80,7 +78,7 @@ def definitions():
     if missing:
         raise OneLoginError(
             'The option definitions of %s could not be loaded (missing: %s). Reinstall the sso.onelogin '
-            'collection: a file of it is missing or damaged.' % (LOOKUP_NAME, ', '.join(missing)))
+            'collection: a file of it is missing or damaged.', LOOKUP_NAME, ', '.join(missing))
     if not _MEMO_WRITTEN:
         _remember_definitions(defs)
     return defs
@@ -173,125 +171,174 @@ def describe_sources(name, door, defs=None):
     return '%s or %s' % (', '.join(places[:-1]), places[-1])
 
 
-def _template(value, templar):
-    # ansible-core < 2.19 hands lookups the raw, untemplated variables; 2.19+ templates them
-    # lazily on access (and ignores untrusted strings here). Template only what looks like one.
-    if templar is not None and isinstance(value, str) and ('{{' in value or '{%' in value):
+# -- resolution: direct > variables > environment > ansible.cfg > default ----------------------------------------------
+#
+# The sources and their order are ConfigManager's, read from the definitions above (the doc fragment); the values
+# are read here rather than through ConfigManager because ConfigManager converts a value before the collection can
+# render it: a variable "{{ verify }}" became false before it was templated (TLS checks off), "{{ t }}" was refused
+# as a number and a templated path was made relative to the playbook's folder. Here a value is rendered first, then
+# converted strictly. An empty value (None, or a string that is empty or only spaces) counts as unset wherever it
+# comes from, the environment included: AWX renders an empty credential field as an empty environment variable.
+
+SOURCE_ORDER = ('Direct', 'var', 'env', 'ini', 'default')  # most specific first: the order of precedence
+
+
+def _is_template(value):
+    return isinstance(value, str) and ('{{' in value or '{%' in value)
+
+
+def _render(value, templar):
+    # ansible-core < 2.19 hands lookups the raw, untemplated variables, and 2.19+ does not template them on
+    # ConfigManager's behalf either. Render what is a template, before any conversion.
+    if templar is not None and _is_template(value):
         return templar.template(value)
     return value
 
 
-def _native(value, type_name):
-    """Plain Python values: no 2.19+ data tags, no <2.19 unsafe wrappers, vaulted values decrypted."""
+def _unset(value):
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _ini_values():
+    """``{(section, key): text}`` of the ansible.cfg ansible-core uses, and its path; read once per process."""
+    if _INI:
+        return _INI[0]
+    path = C.config.get_config_value('CONFIG_FILE')
+    found = {}
+    if path and os.path.isfile(path):
+        parser = configparser.ConfigParser(inline_comment_prefixes=(';',), interpolation=None)
+        try:
+            parser.read(path, encoding='utf-8')
+        except (configparser.Error, UnicodeError, OSError):
+            parser = None  # ansible-core itself reports a broken ansible.cfg
+        for section in parser.sections() if parser is not None else ():
+            for key, text in parser.items(section, raw=True):
+                found[(section, key)] = text
+    _INI.append((found, path))
+    return _INI[0]
+
+
+_INI = []
+
+
+def _lookup_source(name, spec, direct, variables, templar):
+    """``(raw value, origin)`` of option ``name`` from its most specific source that sets it."""
+    value = (direct or {}).get(name)
+    if not _unset(value):
+        return value, 'Direct'
+    if variables:
+        for entry in reversed(spec.get('vars') or []):  # as in ConfigManager, the last entry listed wins
+            if entry['name'] in variables:
+                value = _render(variables[entry['name']], templar)
+                if not _unset(value):
+                    return value, 'var: %s' % entry['name']
+    for entry in reversed(spec.get('env') or []):
+        value = os.environ.get(entry['name'])
+        if not _unset(value):
+            return value, 'env: %s' % entry['name']
+    ini, path = _ini_values()
+    for entry in reversed(spec.get('ini') or []):
+        value = ini.get((entry['section'], entry['key']))
+        if not _unset(value):
+            return value, path
+    return spec.get('default'), 'default'
+
+
+_WHOLE_NUMBER = re.compile(r'^\s*[+-]?\d{1,18}\s*$')
+
+
+def _convert(value, spec, origin):
+    """``value`` as the plain Python type of the option, strictly; raise ValueError when it is not one."""
     if value is None:
         return None
-    kind = _NATIVE.get(type_name, str)
-    if kind is str and isinstance(value, str):
-        return str.__str__(value)  # an exact str even for subclasses that return themselves from __str__
-    return kind(value)
+    kind = spec.get('type') or 'str'
+    if kind in ('bool', 'boolean'):
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            text = str.__str__(value).strip().lower() if isinstance(value, str) else int(value)
+            try:
+                return boolean(text, strict=True)
+            except TypeError:
+                raise ValueError(kind) from None
+        raise ValueError(kind)
+    if kind in ('int', 'integer'):
+        if isinstance(value, bool):
+            raise ValueError(kind)
+        if isinstance(value, int):
+            return int(value)
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str) and _WHOLE_NUMBER.match(value):
+            return int(value)
+        raise ValueError(kind)
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        if isinstance(value, (bool, list, dict, tuple, set)) or value is None:
+            raise ValueError(kind)
+        value = str(value)  # a vaulted value decrypts to text
+    text = str.__str__(value) if isinstance(value, str) else str(value)
+    if spec.get('choices') and text not in [str(choice) for choice in spec['choices']]:
+        raise ValueError(kind)
+    if kind == 'path':
+        text = os.path.expandvars(os.path.expanduser(text))
+        if not os.path.isabs(text):
+            base = os.path.dirname(origin) if origin not in ('Direct', 'default') and os.path.isabs(origin) else None
+            text = os.path.join(base or os.getcwd(), text)
+        text = os.path.normpath(text)
+    return text
 
 
 def collect(direct, variables=None, door=LOOKUP, templar=None):
     """Resolve every connection option with Ansible's precedence; return ``(values, origins)``.
 
-    ``direct``: task arguments (module) or lookup keywords. ``variables``: the task's variables
-    (lookup only; the module does not read inventory variables).
+    ``direct``: task arguments (module; already rendered by Ansible) or lookup keywords. ``variables``: the task's
+    variables (lookup only; the module does not read inventory variables); templates among them are rendered with
+    ``templar`` before they are converted.
     """
     defs = definitions()
     values, origins = {}, {}
     for name in CONNECTION_OPTIONS:
         spec = defs[name]
+        value, origin = _lookup_source(name, spec, direct, variables, templar)
         try:
-            value, origin = C.config.get_config_value_and_origin(
-                name, plugin_type='lookup', plugin_name=_config_name(), variables=variables, direct=direct)
-            if origin and str(origin).startswith('var'):
-                value = _template(value, templar)
-            value = _native(value, spec.get('type'))
-        except OneLoginError:
-            raise
-        except Exception:  # ConfigManager's type and choice errors; their text may echo the value
-            raise OneLoginError(_invalid_message(name, spec, direct, door)) from None
-        if spec.get('type') in ('bool', 'boolean'):
-            # ConfigManager reads booleans loosely ("maybe" is false); a typo must not turn TLS checks off.
-            raw = _raw_value(name, spec, origin, direct, variables, templar)
-            if raw is not None and not isinstance(raw, bool):
-                try:
-                    boolean(raw, strict=True)
-                except TypeError:
-                    raise OneLoginError(_invalid_message(name, spec, direct, door)) from None
-        values[name] = value
+            values[name] = _convert(value, spec, origin)
+        except ValueError:
+            raise OneLoginError('Invalid value for the OneLogin option %s%s: expected %s. Check %s.',
+                                name, _shown_value(name, value), _expected(spec), describe_sources(name, door)) \
+                from None
         origins[name] = origin
     return values, origins
 
 
-def _raw_value(name, spec, origin, direct, variables, templar):
-    """The value of option ``name`` as written at its source, before ConfigManager converted it."""
-    origin = str(origin or '')
-    if origin == 'Direct':
-        return (direct or {}).get(name)
-    if origin.startswith('var:'):
-        return _template((variables or {}).get(origin[4:].strip()), templar)
-    if origin.startswith('env:'):
-        return os.environ.get(origin[4:].strip())
-    if origin and origin != 'default' and os.path.isfile(origin):
-        parser = configparser.ConfigParser(interpolation=None)
-        try:
-            parser.read(origin, encoding='utf-8')
-        except configparser.Error:
-            return None
-        for entry in spec.get('ini') or []:
-            if parser.has_option(entry['section'], entry['key']):
-                return parser.get(entry['section'], entry['key'])
-    return None
+def _shown_value(name, value):
+    if name in SECRET_OPTIONS or not isinstance(value, (str, int, float)):
+        return ''
+    return ' (got %r)' % (str(value)[:100],)
 
 
-def _invalid_message(name, spec, direct, door):
-    expected = {'int': 'a whole number', 'integer': 'a whole number', 'bool': 'a boolean (true or false)',
-                'boolean': 'a boolean (true or false)'}.get(spec.get('type'), 'a string')
+def _expected(spec):
     if spec.get('choices'):
-        expected = 'one of %s' % ', '.join(str(c) for c in spec['choices'])
-    shown = ''
-    if name not in SECRET_OPTIONS and direct and name in direct:
-        shown = ' (got %r)' % (str(direct[name]),)
-    return 'Invalid value for the OneLogin option %s%s: expected %s. Check %s.' % (
-        name, shown, expected, describe_sources(name, door))
+        return 'one of %s' % ', '.join(str(choice) for choice in spec['choices'])
+    return {'int': 'a whole number', 'integer': 'a whole number', 'bool': 'a boolean (true or false)',
+            'boolean': 'a boolean (true or false)'}.get(spec.get('type'), 'a string')
 
 
-class Settings:
-    """Validated connection settings, immutable. ``repr`` never shows the secret.
+_SETTINGS_FIELDS = ('client_id', 'client_secret', 'base_url', 'token_api', 'validate_certs', 'timeout', 'min_ttl',
+                    'retry_timeout', 'cache', 'cache_dir', 'door')
 
-    A plain class rather than a dataclass: building a dataclass costs milliseconds at import, and
-    every forked worker that templates the lookup imports this module.
+
+class Settings(namedtuple('Settings', _SETTINGS_FIELDS)):
+    """Validated connection settings. ``repr`` never shows the secret.
+
+    ``cache_dir`` is the absolute path of the persistent cache folder (the option, else the default) whatever
+    the cache mode: the cache checks and pins it when it uses it. ``door`` says which door asked, for messages.
     """
 
-    __slots__ = ('client_id', 'client_secret', 'base_url', 'token_api', 'validate_certs', 'timeout', 'min_ttl',
-                 'retry_timeout', 'cache', 'cache_dir', 'door')
-    _COMPARED = __slots__[:-1]  # ``door`` only says which door asked, for messages
-
-    def __init__(self, client_id, client_secret, base_url, token_api='v2', validate_certs=True, timeout=10,
-                 min_ttl=300, retry_timeout=30, cache='run', cache_dir=None, door=LOOKUP):
-        values = dict(client_id=client_id, client_secret=client_secret, base_url=base_url, token_api=token_api,
-                      validate_certs=validate_certs, timeout=timeout, min_ttl=min_ttl, retry_timeout=retry_timeout,
-                      cache=cache, cache_dir=cache_dir,  # cache_dir: the checked folder of cache=persistent, else None
-                      door=door)
-        for name, value in values.items():
-            object.__setattr__(self, name, value)
-
-    def __setattr__(self, name, value):
-        raise AttributeError('Settings are immutable')
-
-    def _compared(self):
-        return tuple(getattr(self, name) for name in self._COMPARED)
-
-    def __eq__(self, other):
-        return isinstance(other, Settings) and self._compared() == other._compared()
-
-    def __hash__(self):
-        return hash(self._compared())
+    __slots__ = ()
 
     def __repr__(self):
-        shown = ', '.join('%s=%r' % (name, getattr(self, name)) for name in self.__slots__ if name != 'client_secret')
-        return 'Settings(%s)' % shown
+        return 'Settings(%s)' % ', '.join('%s=%r' % (name, getattr(self, name)) for name in self._fields
+                                          if name != 'client_secret')
 
     @property
     def cache_key(self):
@@ -304,10 +351,36 @@ class Settings:
 
     @property
     def secrets(self):
-        return (self.client_secret,)
+        """The client secret and what is derived from it on the wire (the HTTP Basic value of v2)."""
+        return (self.client_secret, basic_credentials(self.client_id, self.client_secret))
 
     def where(self, name):
         return describe_sources(name, self.door)
+
+
+# Bounds of the number options: (lowest, highest). OneLogin documents a token lifetime of 10 hours.
+BOUNDS = {'timeout': (1, 3600), 'retry_timeout': (0, 3600), 'min_ttl': (0, DOCUMENTED_TOKEN_LIFETIME - 1)}
+_BOUND_NOTES = {'timeout': '', 'retry_timeout': ' (0 turns retries off)',
+                'min_ttl': ' (below the token lifetime of 36000 seconds)'}
+# OneLogin issues client IDs and secrets as hex strings; anything outside printable ASCII is a paste error.
+_PRINTABLE_ASCII = re.compile(r'^[\x20-\x7e]*$')
+_CONTROL = re.compile(r'[\x00-\x1f\x7f]')
+_LABELS = {'client_id': 'client ID', 'client_secret': 'client secret'}
+
+
+def _check_credential(name, value, where):
+    if value is None:
+        raise OneLoginError('No OneLogin %s was given (an empty value counts as not given). Set %s.',
+                            _LABELS[name], where)
+    if _CONTROL.search(value):
+        raise OneLoginError('The OneLogin %s contains a control character (such as a line break); nothing was sent. '
+                            'Check %s for stray characters, for example a trailing newline from a file.', name, where)
+    if not _PRINTABLE_ASCII.match(value):
+        raise OneLoginError('The OneLogin %s contains a character outside printable ASCII; nothing was sent. OneLogin '
+                            'issues client IDs and secrets as ASCII (hexadecimal) strings, so this is most likely a '
+                            'copy-and-paste error. Check %s.', name, where)
+    if value != value.strip():
+        raise OneLoginError('The OneLogin %s starts or ends with a space; nothing was sent. Check %s.', name, where)
 
 
 def settings_from(values, door=LOOKUP, origins=None):
@@ -315,60 +388,38 @@ def settings_from(values, door=LOOKUP, origins=None):
     def where(name):
         return describe_sources(name, door)
 
-    client_id = values.get('client_id')
-    client_secret = values.get('client_secret')
-    if client_id is None or not str(client_id).strip():
-        empty = ' (it is empty)' if client_id is not None else ''
-        raise OneLoginError('No OneLogin client ID was given%s. Set %s.' % (empty, where('client_id')))
-    if client_secret is None or not str(client_secret).strip():
-        empty = ' (it is empty)' if client_secret is not None else ''
-        raise OneLoginError('No OneLogin client secret was given%s. Set %s.' % (empty, where('client_secret')))
-    if re.search(_CONTROL, client_id):
-        raise OneLoginError(
-            'The OneLogin client_id contains a control character (such as a line break); nothing was sent. '
-            'Check %s for stray characters.' % where('client_id'))
-    if re.search(_CONTROL, client_secret):
-        raise OneLoginError(
-            'The OneLogin client_secret contains a control character (such as a line break); nothing was sent. '
-            'Check %s for stray characters, for example a trailing newline from a file.' % where('client_secret'))
-    if client_id != client_id.strip() or client_secret != client_secret.strip():
-        raise OneLoginError(
-            'The OneLogin client_id or client_secret starts or ends with a space; nothing was sent. '
-            'Check %s and %s.' % (where('client_id'), where('client_secret')))
+    client_id, client_secret = values.get('client_id'), values.get('client_secret')
+    _check_credential('client_id', client_id, where('client_id'))
+    _check_credential('client_secret', client_secret, where('client_secret'))
 
-    timeout = values.get('timeout')
-    if timeout is None or timeout <= 0:
-        raise OneLoginError('The OneLogin option timeout must be a positive number of seconds, not %s. Check %s.'
-                            % (timeout, where('timeout')))
-    min_ttl = values.get('min_ttl')
-    if min_ttl is None or min_ttl < 0 or min_ttl >= DOCUMENTED_TOKEN_LIFETIME:
-        raise OneLoginError(
-            'The OneLogin option min_ttl must be at least 0 and below the token lifetime of %d seconds, not %s. '
-            'Check %s.' % (DOCUMENTED_TOKEN_LIFETIME, min_ttl, where('min_ttl')))
-    retry_timeout = values.get('retry_timeout')
-    if retry_timeout is None or retry_timeout < 0:
-        raise OneLoginError(
-            'The OneLogin option retry_timeout must be 0 (no retries) or a positive number of seconds, not %s. '
-            'Check %s.' % (retry_timeout, where('retry_timeout')))
+    numbers = {}
+    for name, (lowest, highest) in BOUNDS.items():
+        value = values.get(name)
+        if not isinstance(value, int) or isinstance(value, bool) or not lowest <= value <= highest:
+            raise OneLoginError('The OneLogin option %s must be a whole number of seconds from %d to %d%s, not %s. '
+                                'Check %s.', name, lowest, highest, _BOUND_NOTES[name], str(value)[:40], where(name))
+        numbers[name] = value
     cache = values.get('cache') or 'run'
-    if cache not in CACHE_MODES:  # ConfigManager checks the choices too; this guards direct callers
-        raise OneLoginError('Unknown OneLogin cache mode %r: use run, persistent or none. Check %s.'
-                            % (cache, where('cache')))
-    cache_dir = None
-    if cache == 'persistent':
-        cache_dir = persistent_directory(values.get('cache_dir'), where('cache_dir'))
+    if cache not in CACHE_MODES:  # the choices are checked when converting; this guards direct callers
+        raise OneLoginError('Unknown OneLogin cache mode %r: use run, persistent or none. Check %s.',
+                            str(cache), where('cache'))
+    token_api = values.get('token_api') or 'v2'
+    if token_api not in ('v2', 'v1'):
+        raise OneLoginError('Unknown OneLogin token_api %r: use v2 or v1. Check %s.', str(token_api), where('token_api'))
+    cache_dir = values.get('cache_dir') or default_persistent_directory()
+    validate_certs = values.get('validate_certs')
 
     return Settings(
         client_id=client_id,
         client_secret=client_secret,
         base_url=base_url_from(values, door, origins),
-        token_api=values.get('token_api') or 'v2',
-        validate_certs=bool(values.get('validate_certs', True)),
-        timeout=int(timeout),
-        min_ttl=int(min_ttl),
-        retry_timeout=int(retry_timeout),
+        token_api=token_api,
+        validate_certs=validate_certs is not False,  # off only when the user set it off
+        timeout=numbers['timeout'],
+        min_ttl=numbers['min_ttl'],
+        retry_timeout=numbers['retry_timeout'],
         cache=cache,
-        cache_dir=cache_dir,
+        cache_dir=os.path.abspath(os.path.expanduser(cache_dir)),
         door=door,
     )
 
@@ -377,16 +428,12 @@ _HOST_OPTIONS = ('api_url', 'subdomain', 'region')
 
 
 def _source_rank(origin):
-    """Ansible's precedence of an option's source: lower wins (as in ConfigManager)."""
-    origin = str(origin or '')
-    if origin == 'Direct':
-        return 0
-    for rank, prefix in enumerate(('var', 'keyword', 'cli', 'env'), start=1):
-        if origin.startswith(prefix):
+    """Where ``origin`` stands in the order of precedence: lower wins."""
+    origin = str(origin or 'default')
+    for rank, kind in enumerate(SOURCE_ORDER):
+        if origin.startswith(kind):
             return rank
-    if origin == 'default':
-        return 7
-    return 6 if origin else 8  # a configuration file, or unknown
+    return SOURCE_ORDER.index('ini')  # the path of ansible.cfg
 
 
 def base_url_from(values, door=LOOKUP, origins=None):
@@ -406,18 +453,18 @@ def base_url_from(values, door=LOOKUP, origins=None):
         return normalize_api_url(values['api_url'], door)
     if chosen == 'subdomain':
         subdomain = values['subdomain']
-        if not re.match(_SUBDOMAIN, subdomain):
+        if not _SUBDOMAIN.match(subdomain):
             hint = ''
             if '.' in subdomain or '/' in subdomain:
                 hint = (' Give only the first label (for https://acme.onelogin.com that is "acme"), or give the '
                         'whole URL as api_url.')
-            raise OneLoginError('The OneLogin subdomain %r is not a valid host name label.%s Check %s.'
-                                % (subdomain, hint, describe_sources('subdomain', door)))
+            raise OneLoginError('The OneLogin subdomain %r is not a valid host name label.%s Check %s.',
+                                subdomain, hint, describe_sources('subdomain', door))
         return 'https://%s.onelogin.com' % subdomain.lower()
     region = values.get('region') or 'us'
     if region not in ('us', 'eu'):
-        raise OneLoginError('Unknown OneLogin region %r: use us or eu. Check %s.'
-                            % (region, describe_sources('region', door)))
+        raise OneLoginError('Unknown OneLogin region %r: use us or eu. Check %s.', region,
+                            describe_sources('region', door))
     return 'https://api.%s.onelogin.com' % region
 
 
@@ -430,38 +477,38 @@ def is_loopback(host):
         return False
 
 
-_USERINFO = r'(?<=://)[^/@]*@'
+_USERINFO = re.compile(r'(?<=://)[^/@]*@')
+_SUBDOMAIN = re.compile(r'^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$')
 
 
 def normalize_api_url(api_url, door=LOOKUP):
     where = describe_sources('api_url', door)
-    shown = re.sub(_USERINFO, '********@', api_url)  # a password in the URL is never echoed
-    if re.search(_CONTROL, api_url):
-        raise OneLoginError('The OneLogin api_url contains a control character. Check %s.' % where)
+    shown = _USERINFO.sub('********@', api_url)  # a password in the URL is never echoed
+    if _CONTROL.search(api_url):
+        raise OneLoginError('The OneLogin api_url contains a control character. Check %s.', where)
     try:
         parts = urlsplit(api_url.strip())
         host = parts.hostname
         port = parts.port
     except ValueError:
-        raise OneLoginError('The OneLogin api_url %r is not a valid URL. Check %s.' % (shown, where)) from None
+        raise OneLoginError('The OneLogin api_url %r is not a valid URL. Check %s.', shown, where) from None
     if parts.scheme not in ('http', 'https') or not host:
         raise OneLoginError(
             'The OneLogin api_url %r is not an absolute http(s) URL: give scheme and host, for example '
-            'https://acme.onelogin.com. Check %s.' % (shown, where))
+            'https://acme.onelogin.com. Check %s.', shown, where)
     if parts.username is not None or parts.password is not None:
         raise OneLoginError(
             'The OneLogin api_url must not contain a user name or password; pass credentials with client_id and '
-            'client_secret. Check %s.' % where)
+            'client_secret. Check %s.', where)
     if parts.path not in ('', '/') or parts.query or parts.fragment:
         raise OneLoginError(
             'The OneLogin api_url %r has a path, query or fragment; give only scheme, host and optional port '
-            '(for example https://acme.onelogin.com), the collection adds the API paths. Check %s.'
-            % (shown, where))
+            '(for example https://acme.onelogin.com), the collection adds the API paths. Check %s.', shown, where)
     if parts.scheme == 'http' and not is_loopback(host):
         raise OneLoginError(
             'Refusing to send the OneLogin client secret in clear text to %s: a plain http:// api_url is allowed '
             'only for a loopback host (127.0.0.0/8, ::1, localhost), such as the bundled emulator. '
-            'Use https://, and check %s.' % (host, where))
+            'Use https://, and check %s.', host, where)
     netloc = '[%s]' % host if ':' in host else host.lower()
     if port is not None:
         netloc = '%s:%d' % (netloc, port)
@@ -485,10 +532,10 @@ def candidate_secrets(direct, variables=None):
 
 
 # Settings already resolved in this process. Lazy templating evaluates a lookup again at every use,
-# so one worker often resolves the same options many times; ConfigManager's resolution is most of
-# the cost of a cached call. The key holds every input that can change within a process: the
-# direct options, the option variables and the environment variables (ansible.cfg is read once per
-# process). Inputs that are templates, vaulted or not plain scalars are not memoised.
+# so one worker often resolves the same options many times. The key holds every input that can
+# change within a process: the direct options, the option variables, the environment variables and
+# the working folder (ansible.cfg is read once per process). Inputs that are templates, vaulted or
+# not plain scalars are not memoised.
 _RESOLVED = {}
 _RESOLVED_MAX = 32
 _ABSENT = ('sso.onelogin: absent',)
@@ -521,7 +568,7 @@ def _memo_key(direct, variables, door):
                     parts.append(_plain(variables[var]) if var in variables else _ABSENT)
             for entry in spec.get('env') or []:
                 parts.append(os.environ.get(entry['name']))
-        parts += [os.environ.get('XDG_CACHE_HOME'), os.environ.get('HOME'),  # the default cache_dir
+        parts += [os.environ.get('XDG_CACHE_HOME'), os.environ.get('HOME'), os.getcwd(),  # cache_dir
                   id(C.config), getattr(C.config, '_config_file', None)]  # which ansible.cfg
         return tuple(parts)
     except Exception:  # _NotPlain, or a variable that fails to template: resolve without the memo

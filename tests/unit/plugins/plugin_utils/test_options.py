@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -14,7 +15,7 @@ import pytest
 import yaml
 
 from ansible_collections.sso.onelogin.plugins.doc_fragments.connection import ModuleDocFragment
-from ansible_collections.sso.onelogin.plugins.plugin_utils import _options
+from ansible_collections.sso.onelogin.plugins.plugin_utils import _options, _token_source
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
 
 try:
@@ -88,7 +89,8 @@ def test_resolved_defaults_are_the_documented_ones(clean_env):
         assert origins[name] == 'default', name
     settings = _options.resolve(VALID)
     assert (settings.token_api, settings.validate_certs, settings.timeout, settings.min_ttl) == ('v2', True, 10, 300)
-    assert (settings.retry_timeout, settings.cache, settings.cache_dir) == (30, 'run', None)
+    assert (settings.retry_timeout, settings.cache) == (30, 'run')
+    assert settings.cache_dir == os.path.join(os.path.expanduser('~'), '.cache', 'sso.onelogin', 'tokens')
 
 
 # -- precedence: direct > vars > env > ini > default ------------------------------------------------------------------
@@ -149,7 +151,7 @@ root = os.environ['ANSIBLE_COLLECTIONS_PATH'].split(os.pathsep)[0]
 sys.path.insert(0, root)
 from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 _AnsibleCollectionFinder(paths=[root])._install()
-from ansible_collections.sso.onelogin.plugins.plugin_utils import _options
+from ansible_collections.sso.onelogin.plugins.plugin_utils import _options, _token_source
 results = []
 for env, direct in json.loads(sys.argv[1]):
     os.environ.update(env)
@@ -293,22 +295,29 @@ REFUSALS = [
     ('subdomain-dash', {'subdomain': '-acme'}, ('subdomain',), 'not a valid host name label'),
     ('region', {'region': 'ap'}, ('region',), 'one of us, eu'),
     ('token-api', {'token_api': 'v3'}, ('token_api',), 'one of v2, v1'),
-    ('timeout-zero', {'timeout': 0}, ('timeout',), 'positive'),
-    ('timeout-negative', {'timeout': -5}, ('timeout',), 'positive'),
+    ('timeout-zero', {'timeout': 0}, ('timeout',), 'from 1 to 3600'),
+    ('timeout-negative', {'timeout': -5}, ('timeout',), 'from 1 to 3600'),
+    ('timeout-huge', {'timeout': 99999999999}, ('timeout',), ('from 1 to 3600', '99999999999')),
+    ('timeout-huge-text', {'timeout': '9' * 40}, ('timeout',), 'whole number'),
+    ('timeout-bool', {'timeout': True}, ('timeout',), 'whole number'),
     ('timeout-word', {'timeout': 'ten'}, ('timeout',), 'whole number'),
     ('timeout-fraction', {'timeout': '1.5'}, ('timeout',), 'whole number'),
-    ('min-ttl-negative', {'min_ttl': -1}, ('min_ttl',), 'at least 0'),
+    ('min-ttl-negative', {'min_ttl': -1}, ('min_ttl',), 'from 0 to 35999'),
     ('min-ttl-lifetime', {'min_ttl': 36000}, ('min_ttl',), 'below the token lifetime'),
     ('min-ttl-huge', {'min_ttl': 100000}, ('min_ttl',), 'below the token lifetime'),
     ('min-ttl-word', {'min_ttl': 'soon'}, ('min_ttl',), 'whole number'),
-    ('retry-timeout-negative', {'retry_timeout': -1}, ('retry_timeout',), '0 (no retries) or a positive'),
+    ('retry-timeout-negative', {'retry_timeout': -1}, ('retry_timeout',), ('from 0 to 3600', '0 turns retries off')),
+    ('retry-timeout-huge', {'retry_timeout': 10 ** 12}, ('retry_timeout',), 'from 0 to 3600'),
     ('retry-timeout-word', {'retry_timeout': 'long'}, ('retry_timeout',), 'whole number'),
     ('cache-unknown', {'cache': 'disk'}, ('cache',), 'one of run, persistent, none'),
     ('client-id-missing', {'client_id': None}, ('client_id',), 'No OneLogin client ID'),
-    ('client-id-empty', {'client_id': ''}, ('client_id',), 'it is empty'),
-    ('client-id-blank', {'client_id': '   '}, ('client_id',), 'it is empty'),
+    ('client-id-empty', {'client_id': ''}, ('client_id',), 'an empty value counts as not given'),
+    ('client-id-blank', {'client_id': '   '}, ('client_id',), 'an empty value counts as not given'),
     ('client-secret-missing', {'client_secret': None}, ('client_secret',), 'No OneLogin client secret'),
-    ('client-secret-empty', {'client_secret': ''}, ('client_secret',), 'it is empty'),
+    ('client-secret-empty', {'client_secret': ''}, ('client_secret',), 'an empty value counts as not given'),
+    ('client-id-not-ascii', {'client_id': 'abcd\u79d8efgh'}, ('client_id',), 'outside printable ASCII'),
+    ('client-secret-not-ascii', {'client_secret': 'abcd\u79d8efgh'}, ('client_secret',), 'outside printable ASCII'),
+    ('client-secret-latin-1', {'client_secret': SECRET + '\u00e9'}, ('client_secret',), 'outside printable ASCII'),
     ('client-id-lf', {'client_id': CLIENT_ID + '\n'}, ('client_id',), 'control character'),
     ('client-id-cr', {'client_id': CLIENT_ID + '\r'}, ('client_id',), 'control character'),
     ('client-id-nul', {'client_id': 'a\x00b'}, ('client_id',), 'control character'),
@@ -317,10 +326,10 @@ REFUSALS = [
     ('client-secret-lf', {'client_secret': SECRET + '\n'}, ('client_secret',), 'control character'),
     ('client-secret-crlf', {'client_secret': SECRET + '\r\n'}, ('client_secret',), 'control character'),
     ('client-secret-esc', {'client_secret': SECRET[:8] + '\x1b' + SECRET[8:]}, ('client_secret',), 'control character'),
-    ('client-id-leading-space', {'client_id': ' ' + CLIENT_ID}, ('client_id', 'client_secret'), 'space'),
-    ('client-id-trailing-space', {'client_id': CLIENT_ID + ' '}, ('client_id', 'client_secret'), 'space'),
-    ('client-secret-leading-space', {'client_secret': ' ' + SECRET}, ('client_id', 'client_secret'), 'space'),
-    ('client-secret-trailing-space', {'client_secret': SECRET + ' '}, ('client_id', 'client_secret'), 'space'),
+    ('client-id-leading-space', {'client_id': ' ' + CLIENT_ID}, ('client_id',), 'space'),
+    ('client-id-trailing-space', {'client_id': CLIENT_ID + ' '}, ('client_id',), 'space'),
+    ('client-secret-leading-space', {'client_secret': ' ' + SECRET}, ('client_secret',), 'space'),
+    ('client-secret-trailing-space', {'client_secret': SECRET + ' '}, ('client_secret',), 'space'),
 ]
 
 
@@ -395,7 +404,9 @@ def test_repr_of_settings_hides_the_secret(settings_for):
     assert SECRET not in repr(settings)
     assert SECRET not in str(settings)
     assert CLIENT_ID in repr(settings)
-    assert settings.secrets == (SECRET,)
+    basic = base64.b64encode(('%s:%s' % (CLIENT_ID, SECRET)).encode()).decode()
+    assert settings.secrets == (SECRET, basic)
+    assert basic not in repr(settings)
 
 
 def test_settings_are_frozen(settings_for):
@@ -562,22 +573,28 @@ def test_a_password_inside_api_url_is_never_echoed(clean_env, api_url):
 
 # -- the persistent cache folder ---------------------------------------------------------------------------------------
 
-def _persistent(folder, door=_options.LOOKUP):
-    return _options.resolve(dict(VALID, cache='persistent', cache_dir=str(folder)), door=door)
+def _persistent(folder, door=_options.LOOKUP, emulator=None):
+    """Resolve with cache=persistent in ``folder`` and use the cache (the checks happen when it is used)."""
+    direct = dict(VALID, cache='persistent', cache_dir=str(folder), api_url='http://127.0.0.1:9', retry_timeout=0)
+    if emulator is not None:
+        direct.update(api_url=emulator.url, client_id=emulator.client_id, client_secret=emulator.client_secret)
+    settings = _options.resolve(direct, door=door)
+    _token_source.obtain(settings)
+    return settings
 
 
-def test_a_missing_persistent_folder_is_created_private(clean_env, tmp_path):
+def test_a_missing_persistent_folder_is_created_private(clean_env, tmp_path, emulator):
     folder = tmp_path / 'a' / 'b' / 'tokens'
-    settings = _persistent(folder)
+    settings = _persistent(folder, emulator=emulator)
     assert settings.cache_dir == str(folder)
     assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
 
 
 def test_the_persistent_folder_is_only_checked_when_used(clean_env, tmp_path):
     folder = tmp_path / 'unused'
-    settings = _options.resolve(dict(VALID, cache_dir=str(folder)))
-    assert settings.cache_dir is None
-    assert not folder.exists()
+    settings = _options.resolve(dict(VALID, cache_dir=str(folder), cache='persistent'))
+    assert settings.cache_dir == str(folder)
+    assert not folder.exists()  # resolving the options touches no file
 
 
 def test_a_persistent_folder_from_the_environment(clean_env, tmp_path):
@@ -586,11 +603,11 @@ def test_a_persistent_folder_from_the_environment(clean_env, tmp_path):
     assert _options.resolve(VALID).cache_dir == str(tmp_path / 'env-tokens')
 
 
-def test_a_group_readable_persistent_folder_is_accepted(clean_env, tmp_path):
+def test_a_group_readable_persistent_folder_is_accepted(clean_env, tmp_path, emulator):
     folder = tmp_path / 'shared-read'
     folder.mkdir()
     folder.chmod(0o750)
-    assert _persistent(folder).cache_dir == str(folder)
+    assert _persistent(folder, emulator=emulator).cache_dir == str(folder)
 
 
 @pytest.mark.parametrize('mode', [0o770, 0o702, 0o777, 0o1777])
@@ -637,15 +654,14 @@ def test_a_persistent_folder_that_cannot_be_created_is_reported(clean_env, tmp_p
 
 @pytest.fixture
 def config_reads(monkeypatch):
-    """Count ConfigManager's option resolutions."""
-    from ansible import constants as C
+    """Count the options' resolutions (one call per option and resolution)."""
     calls = []
-    real = C.config.get_config_value_and_origin
+    real = _options._lookup_source
 
-    def counting(*args, **kwargs):
-        calls.append(args[0] if args else kwargs.get('config'))
-        return real(*args, **kwargs)
-    monkeypatch.setattr(C.config, 'get_config_value_and_origin', counting)
+    def counting(name, *args, **kwargs):
+        calls.append(name)
+        return real(name, *args, **kwargs)
+    monkeypatch.setattr(_options, '_lookup_source', counting)
     return calls
 
 
@@ -773,3 +789,126 @@ def test_no_memo_is_written_without_the_run_folder(clean_env, tmp_path, monkeypa
     monkeypatch.setattr(_options, '_MEMO_WRITTEN', [])
     _options.definitions()
     assert os.listdir(tmp_path) == []
+
+
+# -- templated variables are rendered before they are converted (D1, D2) ---------------------------------------------
+
+def trusted(text):
+    """``text`` as a playbook's variable holds it: ansible-core 2.19+ renders only strings trusted as templates."""
+    try:
+        from ansible.template import trust_as_template
+    except ImportError:  # before 2.19 every string is a template
+        return text
+    return trust_as_template(text)
+
+
+def templar_with(**variables):
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar
+    return Templar(loader=DataLoader(), variables=variables)
+
+
+@pytest.mark.parametrize('template', ['{{ verify }}', '{{ true }}', '{{ "yes" }}'])
+def test_a_templated_validate_certs_that_renders_true_keeps_tls_checks_on(clean_env, template):
+    variables = {'onelogin_validate_certs': trusted(template)}
+    settings = _options.resolve(dict(VALID), variables=variables, templar=templar_with(verify=True))
+    assert settings.validate_certs is True
+
+
+@pytest.mark.parametrize('template', ['{{ verify }}', '{{ false }}'])
+def test_a_templated_validate_certs_that_renders_false_turns_them_off(clean_env, template):
+    variables = {'onelogin_validate_certs': trusted(template)}
+    settings = _options.resolve(dict(VALID), variables=variables, templar=templar_with(verify=False))
+    assert settings.validate_certs is False
+
+
+def test_a_templated_validate_certs_that_renders_no_boolean_is_refused(clean_env):
+    variables = {'onelogin_validate_certs': trusted('{{ verify }}')}
+    with pytest.raises(OneLoginError) as caught:
+        _options.resolve(dict(VALID), variables=variables, templar=templar_with(verify='maybe'))
+    assert 'validate_certs' in str(caught.value) and 'a boolean' in str(caught.value)
+
+
+def test_templated_numbers_choices_and_paths_mean_what_they_render_to(clean_env, tmp_path):
+    variables = {'onelogin_timeout': trusted('{{ t }}'), 'onelogin_min_ttl': trusted('{{ t * 2 }}'),
+                 'onelogin_retry_timeout': trusted('{{ t }}'), 'onelogin_token_api': trusted("{{ 'v1' }}"),
+                 'onelogin_cache': trusted("{{ 'none' }}"), 'onelogin_cache_dir': trusted('{{ mydir }}'),
+                 'onelogin_subdomain': trusted('{{ tenant }}')}
+    templar = templar_with(t=7, mydir=str(tmp_path / 'x'), tenant='acme')
+    settings = _options.resolve(dict(VALID), variables=variables, templar=templar)
+    assert (settings.timeout, settings.min_ttl, settings.retry_timeout) == (7, 14, 7)
+    assert (settings.token_api, settings.cache, settings.base_url) == ('v1', 'none', 'https://acme.onelogin.com')
+    assert settings.cache_dir == str(tmp_path / 'x')  # the rendered path, not one under the working folder
+
+
+# -- an empty value is unset, wherever it comes from (D12) -------------------------------------------------------------
+
+@pytest.mark.parametrize('where', ['direct', 'variable'])
+def test_an_empty_api_url_does_not_override_the_environment(clean_env, where):
+    clean_env.setenv('ONELOGIN_API_URL', 'https://tenant.example.com')
+    direct, variables = dict(VALID), {}
+    if where == 'direct':
+        direct['api_url'] = ''
+    else:
+        variables['onelogin_api_url'] = ''
+    assert _options.resolve(direct, variables=variables).base_url == 'https://tenant.example.com'
+
+
+def test_empty_environment_variables_count_as_unset(clean_env):
+    for name in ('REGION', 'TOKEN_API', 'SUBDOMAIN', 'API_URL', 'TIMEOUT', 'VALIDATE_CERTS', 'CACHE', 'CACHE_DIR'):
+        clean_env.setenv('ONELOGIN_' + name, '')
+    settings = _options.resolve(dict(VALID))
+    assert (settings.base_url, settings.token_api, settings.timeout) == ('https://api.us.onelogin.com', 'v2', 10)
+    assert (settings.validate_certs, settings.cache) == (True, 'run')
+
+
+def test_an_empty_variable_falls_back_to_the_environment_for_every_option(clean_env):
+    clean_env.setenv('ONELOGIN_TIMEOUT', '17')
+    clean_env.setenv('ONELOGIN_CLIENT_ID', CLIENT_ID)
+    variables = {'onelogin_timeout': '', 'onelogin_client_id': '  '}
+    values, origins = _options.collect({'client_secret': SECRET}, variables=variables)
+    assert (values['timeout'], origins['timeout']) == (17, 'env: ONELOGIN_TIMEOUT')
+    assert (values['client_id'], origins['client_id']) == (CLIENT_ID, 'env: ONELOGIN_CLIENT_ID')
+
+
+# -- messages: only the values put into them are scrubbed (D11), and credentials are ASCII (D7) --------------------
+
+def test_a_secret_that_is_a_word_of_the_message_is_not_revealed_by_the_redaction(clean_env):
+    """With the secret "password", redacting inside "a user name or password" would tell the secret."""
+    api_url = 'https://user:pw@acme.onelogin.com'
+    with pytest.raises(OneLoginError) as caught:
+        _options.resolve({'client_id': CLIENT_ID, 'client_secret': 'password', 'api_url': api_url})
+    plain = refusal({'client_id': CLIENT_ID, 'client_secret': SECRET, 'api_url': api_url})
+    assert str(caught.value.hide(['password'])) == plain
+    assert '********' not in plain
+
+
+@pytest.mark.parametrize('option', ['client_id', 'client_secret'])
+def test_a_credential_outside_ascii_shows_neither_the_value_nor_a_position(clean_env, option):
+    value = 'abcd\u79d8efgh'
+    message = refusal(dict(VALID, **{option: value}))
+    assert option in message and env_name(option) in message and 'ASCII' in message
+    for shown in ('\u79d8', 'abcd', 'efgh', 'position', '4'):
+        assert shown not in message
+
+
+def test_every_error_message_is_a_literal_with_its_values_apart():
+    """A message built with % before it reaches OneLoginError would be neither scrubbed nor safe to scrub."""
+    import ast
+    plugins = os.path.join(os.path.dirname(os.path.abspath(_options.__file__)), '..')
+    checked = 0
+    for folder, dummy, files in os.walk(plugins):
+        for name in files:
+            if not name.endswith('.py'):
+                continue
+            path = os.path.join(folder, name)
+            with open(path, encoding='utf-8') as handle:
+                tree = ast.parse(handle.read(), path)
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Call) and getattr(node.func, 'id', getattr(node.func, 'attr', None)) in (
+                        'OneLoginError', 'extended'):
+                    first = node.args[0] if node.args else None
+                    literal = isinstance(first, ast.Constant) and isinstance(first.value, str)
+                    assert literal, '%s:%d builds its message before OneLoginError' % (path, node.lineno)
+                    checked += 1
+    assert checked > 30
