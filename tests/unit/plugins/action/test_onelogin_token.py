@@ -191,3 +191,12 @@ def test_an_unexpected_error_is_reported_without_a_traceback_or_the_secret(run_a
     assert 'client_secret:********' in result['msg']
     assert creds['client_secret'] not in repr(result)
     assert 'exception' not in result
+
+
+def test_a_secret_that_is_a_word_of_the_message_is_not_revealed(run_action, clean_env, run_cache):
+    """D11: redacting the secret "password" inside the collection's own words would tell the secret."""
+    api_url = 'https://user:pw@acme.onelogin.com'
+    messages = [run_action({'client_id': 'id', 'client_secret': secret, 'api_url': api_url})['msg']
+                for secret in ('password', 'another-secret-value')]
+    assert messages[0] == messages[1]
+    assert 'user name or password' in messages[0] and '********' not in messages[0]

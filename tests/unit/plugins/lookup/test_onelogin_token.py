@@ -115,3 +115,28 @@ def test_the_persistent_cache_through_the_lookup(emulator, creds, tmp_path):
     assert len(tokens) == 1
     assert emulator.stats()['exchanges'] == 1
     assert len(list((tmp_path / 'tokens').glob('*.json'))) == 1
+
+
+def test_a_secret_that_is_a_word_of_the_message_is_not_revealed(clean_env, run_cache):
+    """D11: redacting the secret "password" inside the collection's own words would tell the secret."""
+    api_url = 'https://user:pw@acme.onelogin.com'
+    messages = []
+    for secret in ('password', 'another-secret-value'):
+        with pytest.raises(AnsibleLookupError) as caught:
+            lookup().run([], variables={}, client_id='id', client_secret=secret, api_url=api_url)
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1]
+    assert 'user name or password' in messages[0] and '********' not in messages[0]
+
+
+def test_a_record_that_cannot_be_shown_fails_as_a_lookup_error(emulator, creds, monkeypatch):
+    """D8: output='record' formats the record inside the lookup's error handling, never a bare exception."""
+    from ansible_collections.sso.onelogin.plugins.plugin_utils import _token_source
+
+    def broken(record, now=None):
+        raise ValueError('year 11533 is out of range')
+
+    monkeypatch.setattr(_token_source, 'as_fact', broken)
+    with pytest.raises(AnsibleLookupError) as caught:
+        lookup().run([], variables={}, output='record', **creds)
+    assert 'Unexpected error in the sso.onelogin collection (ValueError' in str(caught.value)
