@@ -14,6 +14,12 @@ class ModuleDocFragment:
     # ansible.cfg sources. The module reads the same environment variables and
     # ansible.cfg keys on the controller (it runs there), but not inventory variables.
     DOCUMENTATION = r"""
+notes:
+  - An option set to an empty string (or only spaces) counts as not set, wherever it is set - task argument, lookup
+    keyword, variable, environment variable or C(ansible.cfg) - and the next source decides. So C(api_url: "") does
+    not override E(ONELOGIN_API_URL), and an empty E(ONELOGIN_REGION) means the default.
+  - The client ID and secret must be printable ASCII, as OneLogin issues them; anything else is refused before a
+    request is sent, with a message that shows none of the value.
 options:
   client_id:
     description:
@@ -75,7 +81,8 @@ options:
     default: true
   timeout:
     description:
-      - Seconds to wait for OneLogin to accept the connection, and again for each read of its answer.
+      - Seconds to wait for each request to OneLogin, from opening the connection to the end of the answer.
+      - A whole number from 1 to 3600.
       - Environment variable E(ONELOGIN_TIMEOUT); C(timeout) in the C([onelogin]) section of C(ansible.cfg).
     type: int
     default: 10
@@ -90,7 +97,7 @@ options:
       - With O(token_api=v1), every new token invalidates the one before at once. So the replacement is minted only
         once the old token is down to half of O(min_ttl) (a task that needs a token before then waits, at most
         O(min_ttl)/2 seconds), so that whoever received the old token had at least that long to use it.
-      - Must be at least 0 and below the token lifetime (36000 seconds).
+      - A whole number from 0 to 35999, below the token lifetime (36000 seconds).
       - Environment variable E(ONELOGIN_MIN_TTL); C(min_ttl) in the C([onelogin]) section of C(ansible.cfg).
     type: int
     default: 300
@@ -105,7 +112,11 @@ options:
         tries.
       - Token exchanges are retried while the cache lock is held, so workers racing on a cold cache still make a
         single successful exchange.
-      - V(0) turns retries off.
+      - A C(Retry-After) shorter than the backoff's wait for that try (at least a second) is not obeyed literally, so
+        a server answering C(Retry-After: 0) cannot cause a tight loop.
+      - When a token exchange fails after its retries, the failure is remembered briefly in the cache, so that the
+        other workers waiting for the same token fail at once with the same message instead of repeating the retries.
+      - V(0) turns retries off. At most 3600.
       - Environment variable E(ONELOGIN_RETRY_TIMEOUT); C(retry_timeout) in the C([onelogin]) section of C(ansible.cfg).
     type: int
     default: 30
