@@ -16,8 +16,8 @@ class ModuleDocFragment:
     DOCUMENTATION = r"""
 notes:
   - An option set to an empty string (or only spaces) counts as not set, wherever it is set - task argument, lookup
-    keyword, variable, environment variable or C(ansible.cfg) - and the next source decides. So C(api_url: "") does
-    not override E(ONELOGIN_API_URL), and an empty E(ONELOGIN_REGION) means the default.
+    keyword, variable, environment variable or C(ansible.cfg) - and the next source decides. So an empty O(api_url)
+    does not override E(ONELOGIN_API_URL), and an empty E(ONELOGIN_REGION) means the default.
   - The client ID and secret must be printable ASCII, as OneLogin issues them; anything else is refused before a
     request is sent, with a message that shows none of the value.
 options:
@@ -113,7 +113,7 @@ options:
       - Token exchanges are retried while the cache lock is held, so workers racing on a cold cache still make a
         single successful exchange.
       - A C(Retry-After) shorter than the backoff's wait for that try (at least a second) is not obeyed literally, so
-        a server answering C(Retry-After: 0) cannot cause a tight loop.
+        a server answering with a C(Retry-After) of 0 cannot cause a tight loop.
       - When a token exchange fails after its retries, the failure is remembered briefly in the cache, so that the
         other workers waiting for the same token fail at once with the same message instead of repeating the retries.
       - V(0) turns retries off. At most 3600.
