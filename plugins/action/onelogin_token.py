@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from ansible_collections.sso.onelogin.plugins.plugin_utils import _token_source
-from ansible_collections.sso.onelogin.plugins.plugin_utils._action import OneLoginAction, strict_bool
+from ansible_collections.sso.onelogin.plugins.plugin_utils._action import OneLoginAction
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
 
 FACT_NAME = 'onelogin_token'
@@ -18,23 +18,22 @@ MODULE = 'sso.onelogin.onelogin_token'
 class ActionModule(OneLoginAction):
 
     MODULE = MODULE
-    EXTRA_ARGS = ('state', 'force', 'access_token')
+    ARGUMENT_SPEC = {
+        'state': {'type': 'str', 'choices': ['present', 'absent'], 'default': 'present'},
+        'force': {'type': 'bool', 'default': False},
+        'access_token': {'type': 'str', 'no_log': True},
+    }
     SECRET_ARGS = ('access_token',)
 
     def check_extra(self, extra):
-        state = extra.get('state', 'present')
-        if state not in ('present', 'absent'):
-            raise OneLoginError('The state option of %s must be present or absent, not %r.', MODULE, str(state))
-        force = strict_bool(MODULE, 'force', extra.get('force', False))
-        access_token = extra.get('access_token')
-        if access_token is not None and (not isinstance(access_token, str) or not access_token.strip()):
+        access_token = extra['access_token']
+        if access_token is not None and not access_token.strip():
             raise OneLoginError('The access_token option of %s must be a non-empty string.', MODULE)
-        if state == 'present' and access_token is not None:
+        if extra['state'] == 'present' and access_token is not None:
             raise OneLoginError('The access_token option of %s is for state=absent (the token to revoke); with '
                                 'state=present the module obtains the token itself.', MODULE)
-        if state == 'absent' and force:
+        if extra['state'] == 'absent' and extra['force']:
             raise OneLoginError('The force option of %s applies to state=present only.', MODULE)
-        return {'state': state, 'force': force, 'access_token': access_token}
 
     def act(self, settings, extra, check_mode):
         if extra['state'] == 'absent':

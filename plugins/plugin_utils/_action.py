@@ -7,25 +7,30 @@
 
 """What every action plugin of the collection shares: argument checks, option resolution, failures.
 
-An action plugin names its own arguments (besides the connection options) and implements
-:meth:`OneLoginAction.act`. Failures become a failed task whose message holds no secret and no
-traceback.
+An action plugin declares its own arguments (besides the connection options) as an argument spec
+and implements :meth:`OneLoginAction.act`. ansible-core's ``validate_argument_spec`` checks the
+arguments (unknown names, types, choices); the connection options pass through it unconverted and
+are resolved by the options model, which also reads them from the environment and ansible.cfg.
+Failures become a failed task whose message holds no secret and no traceback.
 """
 
 from __future__ import annotations
 
-from ansible.module_utils.parsing.convert_bool import boolean
+import re
+
+from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.sso.onelogin.plugins.plugin_utils import _options
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError, unexpected
 
 
-def strict_bool(module, name, value):
-    try:
-        return boolean(value, strict=True)
-    except TypeError:
-        raise OneLoginError('The %s option of %s must be a boolean (true or false).', name, module) from None
+_UNSUPPORTED = re.compile(r'^Unsupported parameters for \([^)]*\) module: ')
+
+
+def _connection_spec():
+    # raw: the options model converts them strictly, after the empty-value rule and the other sources
+    return {name: {'type': 'raw', 'no_log': name in _options.SECRET_OPTIONS} for name in _options.CONNECTION_OPTIONS}
 
 
 class OneLoginAction(ActionBase):
@@ -35,7 +40,7 @@ class OneLoginAction(ActionBase):
     _requires_connection = False
 
     MODULE = None  # the FQCN, for messages
-    EXTRA_ARGS = ()  # arguments besides the connection options
+    ARGUMENT_SPEC = {}  # arguments besides the connection options
     SECRET_ARGS = ()  # extra arguments whose values are secrets
 
     def run(self, tmp=None, task_vars=None):
@@ -44,12 +49,13 @@ class OneLoginAction(ActionBase):
         secrets = _options.candidate_secrets(args) + [str(args[name]) for name in self.SECRET_ARGS
                                                       if isinstance(args.get(name), str) and args[name]]
         try:
-            extra = {name: args.pop(name) for name in self.EXTRA_ARGS if name in args}
-            unknown = sorted(set(args) - set(_options.CONNECTION_OPTIONS))
-            if unknown:
-                raise OneLoginError('Unsupported parameters for %s: %s. Supported parameters: %s.', self.MODULE,
-                                    ', '.join(unknown), ', '.join(_options.CONNECTION_OPTIONS + self.EXTRA_ARGS))
-            extra = self.check_extra(extra)
+            try:
+                dummy, args = self.validate_argument_spec(dict(_connection_spec(), **self.ARGUMENT_SPEC))
+            except AnsibleActionFail as exc:
+                detail = _UNSUPPORTED.sub('unsupported parameters: ', str(getattr(exc, 'message', None) or exc))
+                raise OneLoginError('Invalid arguments for %s: %s', self.MODULE, detail.strip()) from None
+            extra = {name: args.pop(name) for name in self.ARGUMENT_SPEC}
+            self.check_extra(extra)
             settings = _options.resolve(args, door=_options.MODULE)
             result.update(self.act(settings, extra, bool(self._task.check_mode)))
         except OneLoginError as exc:
@@ -59,8 +65,7 @@ class OneLoginAction(ActionBase):
         return result
 
     def check_extra(self, extra):
-        """Check and convert the extra arguments; return them as a dict with defaults filled in."""
-        return extra
+        """Check how the extra arguments go together (beyond the argument spec); raise OneLoginError."""
 
     def act(self, settings, extra, check_mode):
         """Do the work; return what to add to the task result."""

@@ -46,6 +46,7 @@ def run_action():
         loader = DataLoader()
         action = plugin(task=task, connection=MagicMock(), play_context=PlayContext(), loader=loader,
                         templar=Templar(loader=loader), shared_loader_obj=None)
+        action._load_name = plugin.MODULE  # as ansible-core's plugin loader sets it
         return action.run(task_vars={})
     run.make_task = make_task
     return run

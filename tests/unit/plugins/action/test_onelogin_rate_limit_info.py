@@ -68,6 +68,7 @@ def test_bad_input_fails_before_any_request(run_action, bad_input, nothing_sent)
 def test_takes_only_the_connection_options(run_action, creds, nothing_sent, extra):
     result = rate_limit(run_action, dict(creds, **extra))
     assert result['failed'] is True
-    assert result['msg'].startswith('Unsupported parameters for sso.onelogin.onelogin_rate_limit_info: %s.'
-                                    % list(extra)[0])
+    assert result['msg'].startswith('Invalid arguments for sso.onelogin.onelogin_rate_limit_info: unsupported '
+                                    'parameters: %s. Supported parameters include: api_url, cache, ' % list(extra)[0])
+    assert 'client_secret' in result['msg'] and 'force,' not in result['msg']
     assert nothing_sent()
