@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the collection's HTML documentation (plugins, role, docs/docsite guides) with antsibull-docs
-# and Sphinx, the way docs.ansible.com builds collection docs. Output: docs/docsite/build/html/.
+# and Sphinx, the way docs.ansible.com builds collection docs. Output: docs/docsite/build/build/html/.
 # Usage: tests/utils/docs.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
