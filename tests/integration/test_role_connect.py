@@ -124,3 +124,28 @@ def test_the_plays_module_defaults_reach_the_role(run_playbook, without_onelogin
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
     stats = emulator_process.stats()
     assert stats['exchanges'] == 1 and stats['api_200'] == 3
+
+
+def test_the_roles_timeout_input_reaches_the_module(
+        run_playbook, without_onelogin_env, tmp_path, start_emulator_processes):
+    """onelogin_timeout as a role input: a token endpoint slower than it fails the task, naming the timeout."""
+    emulator = start_emulator_processes('--fault', 'slow:4')
+    extra = write_extra_vars(tmp_path, play_client_id=emulator.client_id, play_client_secret=emulator.client_secret,
+                             onelogin_timeout=1, onelogin_retry_timeout=0)
+    run = run_playbook(tmp_path, 'role_connect_module_defaults.yml', role_env(without_onelogin_env, emulator),
+                       args=['-e', extra])
+    assert run.returncode != 0
+    [result] = failure_results(run.stdout)
+    assert 'within 1 s' in result['msg'] and 'timeout' in result['msg']
+
+
+@pytest.mark.parametrize('token_api, exchanges, headers', [('v1', 0, 'False'), ('v2', 1, 'True')])
+def test_check_mode_mints_no_v1_token_and_the_role_gets_through(
+        run_playbook, without_onelogin_env, tmp_path, emulator_process, token_api, exchanges, headers):
+    extra = write_extra_vars(tmp_path, onelogin_client_id=emulator_process.client_id,
+                             onelogin_client_secret=emulator_process.client_secret, onelogin_token_api=token_api)
+    run = run_playbook(tmp_path, 'role_connect_check.yml', role_env(without_onelogin_env, emulator_process), hosts=2,
+                       args=['--check', '-e', extra])
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    assert run.stdout.count('CHECKED headers=%s' % headers) == 2
+    assert emulator_process.stats()['exchanges'] == exchanges
