@@ -57,9 +57,13 @@ def test_obtain_ask_the_rate_limit_revoke_and_carry_on(run_playbook, tmp_path, e
 
 def test_check_mode_and_diff_show_no_secret(run_playbook, tmp_path, emulator_process):
     log = tmp_path / 'ansible.log'
-    run = run_playbook(tmp_path, 'use_token.yml', emulator_process.env(ANSIBLE_LOG_PATH=str(log)), hosts=HOSTS,
-                       args=['--check', '--diff', '-vvvv'])
+    output_dir = tmp_path / 'out'
+    output_dir.mkdir()
+    run = run_playbook(tmp_path, 'check_diff.yml', emulator_process.env(ANSIBLE_LOG_PATH=str(log)), hosts=HOSTS,
+                       args=['--check', '--diff', '-vvvv', '-e', 'output_dir=%s' % output_dir])
     assert_ok(run)
+    assert run.stdout.count('+expires_at = ') == HOSTS  # the run did show diffs
+    assert not list(output_dir.iterdir())  # and, in check mode, wrote nothing
     assert emulator_process.stats()['exchanges'] == 1
     assert_no_leak(emulator_process, run.stdout, run.stderr, log.read_text())
 

@@ -23,8 +23,9 @@ pytestmark = pytest.mark.integration
 def test_one_exchange_for_many_hosts_forks_plays_and_lookups(run_playbook, tmp_path, emulator_process, token_api):
     output_dir = tmp_path / 'rendered'
     output_dir.mkdir()
+    # -vvv: results are printed from -v on, so a module result that lost its censoring would show the token.
     run = run_playbook(tmp_path, 'one_token_per_run.yml', emulator_process.env(ONELOGIN_TOKEN_API=token_api),
-                       hosts=HOSTS, args=['--forks', str(FORKS), '-e', 'output_dir=%s' % output_dir])
+                       hosts=HOSTS, args=['--forks', str(FORKS), '-vvv', '-e', 'output_dir=%s' % output_dir])
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
 
     stats = emulator_process.stats()

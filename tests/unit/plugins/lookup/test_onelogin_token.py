@@ -105,6 +105,8 @@ def test_an_unexpected_error_is_reported_without_a_traceback_or_the_secret(creds
         lookup().run([], variables={}, **creds)
     message = str(caught.value)
     assert message.startswith('Unexpected error in the sso.onelogin collection (KeyError at ')
+    assert message.endswith('Please report it.')
+    assert '\n' not in message and 'Traceback' not in message and 'File "' not in message
     assert creds['client_secret'] not in message
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
 
