@@ -1,0 +1,180 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sso.onelogin contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Benchmark: the cold lookup. A play that uses only the lookup, beside the same play with a trivial lookup.
+
+Every (host, task) runs in a freshly forked worker, and each worker loads the lookup afresh. In a play
+that uses only the lookup, with light tasks, that load is most of what the lookup costs. This driver
+runs benchmarks/playbooks/lookup_only.yml.in (one set_fact task evaluating the lookup 10 times per
+host) on N local hosts with:
+
+  (o) lookup('sso.onelogin.onelogin_token')
+  (t) lookup('bench.trivial.constant'), a trivial lookup in a collection of its own
+      (benchmarks/collections): what loading any collection lookup costs
+
+interleaved (o, t, o, t, ...), and takes the ratio o/t per round. With ``--cache persistent`` the
+token is cached before the timed rounds, so (o) makes no exchange at all; with ``--cache run`` it
+makes exactly one per run. The target (issue 13): median o/t <= 1.08 at 40 hosts, 10 forks, 5 rounds.
+
+Usage: python benchmarks/cold_lookup.py [--hosts 40] [--forks 10] [--rounds 5] [--cache run,persistent]
+       [--json benchmarks/results/cold_lookup.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from run import Emulator, Workspace, ansible_playbook_path, git_revision, log, machine_info, write_json  # noqa: E402
+
+TRIVIAL_COLLECTIONS = os.path.join(HERE, 'collections')
+PLAY = os.path.join(HERE, 'playbooks', 'lookup_only.yml.in')
+LOOKUPS = {'o': 'sso.onelogin.onelogin_token', 't': 'bench.trivial.constant'}
+FORMAT = 'sso.onelogin/cold-lookup/1'
+TARGET_RATIO = 1.08
+DEFAULT_JSON = os.path.join(HERE, 'results', 'cold_lookup.json')
+
+
+def render(workspace, scenario):
+    path = os.path.join(workspace.path, 'lookup-only-%s.yml' % scenario)
+    with open(PLAY, encoding='utf-8') as handle:
+        text = handle.read().replace('@LOOKUP@', LOOKUPS[scenario])
+    with open(path, 'w', encoding='utf-8') as handle:
+        handle.write(text)
+    return path
+
+
+def environment(workspace, cache):
+    env = workspace.env('v2')
+    env['ANSIBLE_COLLECTIONS_PATH'] = os.pathsep.join((workspace.collections, TRIVIAL_COLLECTIONS))
+    env['ONELOGIN_CACHE'] = cache
+    env['ONELOGIN_CACHE_DIR'] = os.path.join(workspace.path, 'persistent-tokens')
+    return env
+
+
+def run_once(workspace, scenario, cache, hosts, forks, round_number):
+    workspace.emulator.reset()
+    command = [ansible_playbook_path(), '-i', workspace.inventory(hosts), '--forks', str(forks),
+               render(workspace, scenario)]
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    begin = time.perf_counter()
+    with open(workspace.log_path, 'w', encoding='utf-8') as output:
+        process = subprocess.run(command, cwd=workspace.path, env=environment(workspace, cache), stdout=output,
+                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=1800, check=False)
+    wall = time.perf_counter() - begin
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    stats = workspace.emulator.stats()
+    with open(workspace.log_path, encoding='utf-8', errors='replace') as handle:
+        text = handle.read()
+    record = {'scenario': scenario, 'cache': cache, 'hosts': hosts, 'forks': forks, 'round': round_number,
+              'rc': process.returncode, 'wall_s': round(wall, 4),
+              'cpu_s': round((after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime), 4),
+              'exchanges': stats['exchanges'], 'secret_in_output': workspace.emulator.client_secret in text}
+    if process.returncode != 0:
+        record['output_tail'] = text[-3000:].replace(workspace.emulator.client_secret, '********')
+    return record
+
+
+def ratios(runs, cache, field='wall_s'):
+    by_round = {}
+    for record in runs:
+        if record['cache'] == cache:
+            by_round.setdefault(record['round'], {})[record['scenario']] = record[field]
+    return [pair['o'] / pair['t'] for _round, pair in sorted(by_round.items()) if 'o' in pair and 't' in pair]
+
+
+def summary(results):
+    lines = []
+    for cache in results['meta']['caches']:
+        wall, cpu = ratios(results['runs'], cache), ratios(results['runs'], cache, 'cpu_s')
+        if wall:
+            lines.append({'cache': cache, 'wall_ratios': [round(r, 3) for r in wall],
+                          'median_wall_ratio': round(statistics.median(wall), 3),
+                          'median_cpu_ratio': round(statistics.median(cpu), 3),
+                          'exchanges_per_run': sorted({r['exchanges'] for r in results['runs']
+                                                       if r['cache'] == cache and r['scenario'] == 'o'}),
+                          'met': statistics.median(wall) <= TARGET_RATIO})
+    return lines
+
+
+def checks(results):
+    found = []
+    for record in results['runs']:
+        if record['rc'] != 0 or record['secret_in_output']:
+            found.append('run failed or printed the secret: %s' % json.dumps({k: record[k] for k in (
+                'scenario', 'cache', 'round', 'rc', 'secret_in_output')}))
+        expected = 1 if record['scenario'] == 'o' and record['cache'] == 'run' else 0
+        if record['exchanges'] != expected:
+            found.append('(%s) cache=%s round %d made %d exchanges, not %d'
+                         % (record['scenario'], record['cache'], record['round'], record['exchanges'], expected))
+    return found
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
+    parser.add_argument('--hosts', type=int, default=40)
+    parser.add_argument('--forks', type=int, default=10)
+    parser.add_argument('--rounds', type=int, default=5, help='interleaved (o, t) rounds per cache mode')
+    parser.add_argument('--cache', default='run,persistent', help='cache modes to measure: run, persistent or both')
+    parser.add_argument('--json', help='write the results here (the committed ones: %s)'
+                                       % os.path.relpath(DEFAULT_JSON, os.path.dirname(HERE)))
+    parser.add_argument('--check', action='store_true', help='exit 1 on a failed run or a wrong exchange count')
+    args = parser.parse_args(argv)
+    args.caches = [part.strip() for part in args.cache.split(',') if part.strip()]
+    if not args.caches or any(cache not in ('run', 'persistent') for cache in args.caches):
+        parser.error('--cache takes run, persistent or run,persistent')
+    return args
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    import ansible.release
+    results = {'format': FORMAT, 'runs': [], 'meta': {
+        'date': time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()), 'collection_revision': git_revision(),
+        'ansible_core': ansible.release.__version__, 'python': sys.version.split()[0], 'machine': machine_info(),
+        'hosts': args.hosts, 'forks': args.forks, 'rounds': args.rounds, 'caches': args.caches,
+        'lookups_per_host': 10, 'target_ratio': TARGET_RATIO}}
+    emulator = Emulator(max_runtime=3 * 3600)
+    workspace = Workspace(emulator)
+    try:
+        for cache in args.caches:
+            if cache == 'persistent':  # untimed: the token is in the persistent folder before the timed rounds
+                warm = run_once(workspace, 'o', cache, 1, 1, 0)
+                if warm['rc'] != 0:
+                    raise SystemExit('the warm-up run failed: %s' % warm.get('output_tail'))
+            for round_number in range(1, args.rounds + 1):
+                for scenario in ('o', 't'):
+                    record = run_once(workspace, scenario, cache, args.hosts, args.forks, round_number)
+                    results['runs'].append(record)
+                    log('(%s) cache=%s round %d: %.2f s wall, %.2f s CPU, %d exchange(s)%s' % (
+                        scenario, cache, round_number, record['wall_s'], record['cpu_s'], record['exchanges'],
+                        '' if record['rc'] == 0 else ' FAILED rc=%d' % record['rc']))
+    finally:
+        emulator.stop()
+        workspace.close()
+    results['summary'] = summary(results)
+    results['problems'] = checks(results)
+    if args.json:
+        write_json(args.json, results)
+    for line in results['summary']:
+        log('cache=%s: o/t wall per round %s, median %.3f (CPU %.3f), target <= %.2f: %s' % (
+            line['cache'], line['wall_ratios'], line['median_wall_ratio'], line['median_cpu_ratio'], TARGET_RATIO,
+            'met' if line['met'] else 'NOT met'))
+    for problem in results['problems']:
+        log('PROBLEM: ' + problem)
+    return 1 if args.check and results['problems'] else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
