@@ -8,9 +8,11 @@ records every request it receives so that the tests can check what went over the
 
 from __future__ import annotations
 
+import ast
 import base64
 import calendar
 import datetime
+import inspect
 import json
 import secrets
 import socket
@@ -879,3 +881,20 @@ def test_an_odd_rate_limit_answer_is_a_clear_error(stub, stub_settings, creds, b
     message = str(excinfo.value)
     assert message.startswith('The rate limit endpoint %s/auth/rate_limit answered HTTP 200 with ' % stub.url)
     _assert_clean(message, creds)
+
+
+# -- D11: messages are fixed text plus values --------------------------------------------------------------------------
+
+def test_every_error_of_the_client_starts_from_a_literal():
+    tree = ast.parse(inspect.getsource(_client))
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+             and node.func.id == 'OneLoginError']
+    assert calls
+    for call in calls:
+        assert call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str), \
+            ast.dump(call)[:200]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == 'extended':
+            first = node.args[0]
+            # A literal, or one of the module's own fixed texts passed along (what, advice_401, a key).
+            assert isinstance(first, (ast.Constant, ast.Name)), ast.dump(node)[:200]
