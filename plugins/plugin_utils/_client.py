@@ -49,6 +49,8 @@ FIRST_DELAY = 0.5
 MAX_DELAY = 8.0
 
 # Bounds on what a server hands back.
+MAX_TOKEN = 8192  # characters of an access token
+_TOKEN = re.compile(r'[\x21-\x7e]+')  # printable ASCII, no spaces: safe in a header and a message
 _DIGITS = re.compile(r'[0-9]{1,15}')  # ASCII digits only (str.isdigit takes '²')
 
 
@@ -93,6 +95,7 @@ def revoke(settings, access_token, now=time.time, sleep=time.sleep):
     _require_requests()
     hidden = _secrets(settings, access_token)
     with _scrubbed(hidden):
+        _check_token(access_token, settings, 'revoke')
         headers = dict(_HEADERS, Authorization=_custom_auth(settings))  # the form OneLogin documents for revoke
         _call(settings, 'POST', REVOKE_PATH, 'revoke request', now, sleep, hidden, headers=headers,
               json={'access_token': access_token})
@@ -109,6 +112,7 @@ def rate_limit(settings, access_token, now=time.time, sleep=time.sleep):
     _require_requests()
     hidden = _secrets(settings, access_token)
     with _scrubbed(hidden):
+        _check_token(access_token, settings, 'rate limit')
         headers = dict(_HEADERS, Authorization='bearer:%s' % access_token)  # the documented form
         _requested_at, response, body = _call(settings, 'GET', RATE_LIMIT_PATH, 'rate limit request', now, sleep,
                                               hidden, headers=headers, advice_401=_ADVICE_401_RATE_LIMIT)
@@ -137,6 +141,11 @@ def make_record(payload, settings, requested_at):
     if not isinstance(token, str) or not token:
         raise OneLoginError('OneLogin answered without an access token. Check the host (%s).',
                             settings.where('api_url'))
+    if len(token) > MAX_TOKEN or not _TOKEN.fullmatch(token):
+        raise OneLoginError(
+            'OneLogin answered with a malformed access token (not shown): it is longer than %d characters or holds '
+            'characters other than printable ASCII without spaces, such as a line break. Check the host (%s).',
+            MAX_TOKEN, settings.where('api_url'))
     lifetime = payload.get('expires_in')
     if isinstance(lifetime, str) and _DIGITS.fullmatch(lifetime.strip()):
         lifetime = int(lifetime)
@@ -179,6 +188,15 @@ def _client_auth(settings):
 def _secrets(settings, *tokens):
     """Every secret a request may carry: the settings' secrets and the tokens."""
     return tuple(settings.secrets) + tokens
+
+
+def _check_token(token, settings, what):
+    """Refuse a token that cannot go into a header as is; the message shows none of it."""
+    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN or not _TOKEN.fullmatch(token):
+        raise OneLoginError('The access token for the ').extended(what).extended(
+            ' request is malformed (not shown): it is empty, longer than %d characters or holds characters other '
+            'than printable ASCII without spaces, such as a line break; nothing was sent. Obtain a new token with '
+            'sso.onelogin.onelogin_token and force: true (host: %s).', MAX_TOKEN, settings.where('api_url'))
 
 
 @contextlib.contextmanager

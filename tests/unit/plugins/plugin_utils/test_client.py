@@ -883,6 +883,34 @@ def test_an_odd_rate_limit_answer_is_a_clear_error(stub, stub_settings, creds, b
     _assert_clean(message, creds)
 
 
+# -- D10: a token that cannot go into a header is refused, unseen ------------------------------------------------------
+
+MALFORMED_TOKENS = ['TOKENPART1\nTOKENPART2', 'TOKENPART1\rTOKENPART2', 'TOKENPART1 TOKENPART2',
+                    'TOKENPART1\x00TOKENPART2', 'TOKENPART1\u00e9TOKENPART2', 'TOKENPART1' * 1000]
+
+
+@pytest.mark.parametrize('token', MALFORMED_TOKENS)
+def test_a_server_handing_a_malformed_token_is_refused(stub, stub_settings, token):
+    stub.answer(200, {'access_token': token, 'expires_in': 36000})
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(stub_settings())
+    message = str(excinfo.value)
+    assert 'malformed access token (not shown)' in message and 'ONELOGIN_API_URL' in message
+    assert 'TOKENPART' not in message
+
+
+@pytest.mark.parametrize('call', ['revoke', 'rate_limit'])
+@pytest.mark.parametrize('token', MALFORMED_TOKENS + [''])
+def test_a_malformed_token_is_never_sent(stub, stub_settings, call, token):
+    stub.answer(200, {'status': {'error': False, 'code': 200}})
+    with pytest.raises(OneLoginError) as excinfo:
+        getattr(_client, call)(stub_settings(), token)
+    message = str(excinfo.value)
+    assert 'is malformed (not shown)' in message and 'nothing was sent' in message
+    assert 'TOKENPART' not in message
+    assert stub.requests == []
+
+
 # -- D11: messages are fixed text plus values --------------------------------------------------------------------------
 
 def test_every_error_of_the_client_starts_from_a_literal():
