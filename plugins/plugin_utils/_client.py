@@ -47,6 +47,10 @@ _HEADERS = {'Content-Type': 'application/json', 'Accept': 'application/json', 'U
 RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
 FIRST_DELAY = 0.5
 MAX_DELAY = 8.0
+# Never wait less than this after a 429, whatever its Retry-After says ("0", a date in the past).
+MIN_RETRY_AFTER = 1.0
+# A longer Retry-After is taken as this (it fails at once anyway: no retry_timeout is that long).
+MAX_RETRY_AFTER = 10 ** 7
 
 # Bounds on what a server hands back.
 MAX_TOKEN = 8192  # characters of an access token
@@ -227,8 +231,8 @@ def _call(settings, method, path, what, now, sleep, secrets, advice_401=None, **
     """Send one request, retrying passing failures; return ``(requested_at, response, body)``.
 
     Connection errors, timeouts, HTTP 429/500/502/503/504 (also inside an HTTP 200 error envelope)
-    are tried again after an exponential, jittered wait (or the ``Retry-After`` of a 429) until the
-    next try could not start within
+    are tried again after an exponential, jittered wait (after a 429 with ``Retry-After``, the
+    longest of that, the backoff and MIN_RETRY_AFTER) until the next try could not start within
     ``retry_timeout`` seconds of the first. Anything else fails at once. ``what`` is fixed text.
     """
     url = settings.base_url + path
@@ -252,11 +256,12 @@ def _call(settings, method, path, what, now, sleep, secrets, advice_401=None, **
             error = failure.error
             if settings.retry_timeout <= 0:
                 raise error.extended(' Retries are off (%s is 0).', settings.where('retry_timeout')) from None
-            delay = failure.retry_after
-            if delay is None:
-                delay = _backoff(attempt)
+            delay = _backoff(attempt)
+            if failure.retry_after is not None:
+                # Whatever the header says ("0", a date in the past), no tight loop: D5.
+                delay = max(delay, failure.retry_after, MIN_RETRY_AFTER)
             if now() + delay > deadline:
-                if failure.retry_after is not None and attempt == 1:
+                if failure.retry_after is not None and attempt == 1 and failure.retry_after >= delay:
                     error = error.extended(' OneLogin asked to wait %d s before trying again (Retry-After), longer '
                                            'than retry_timeout (%d s) allows.', failure.retry_after,
                                            settings.retry_timeout)
@@ -278,21 +283,22 @@ def _backoff(attempt):
 
 
 def _retry_after(response):
-    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), or None."""
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), or None; at most MAX_RETRY_AFTER."""
     value = (response.headers.get('Retry-After') or '').strip()
     if not value:
         return None
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():
+        return float(MAX_RETRY_AFTER) if len(value) > 9 else float(min(int(value), MAX_RETRY_AFTER))
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when is None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=datetime.timezone.utc)
-    return max(0.0, (when - datetime.datetime.now(datetime.timezone.utc)).total_seconds())
+    seconds = (when - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+    return min(max(0.0, seconds), float(MAX_RETRY_AFTER))
 
 
 # -- what a failure means ----------------------------------------------------------------------------------------------

@@ -629,7 +629,10 @@ def test_a_body_that_stalls_after_the_headers_is_reported_as_a_timeout(settings_
 # -- bounded retries, against the emulator's fault injection ---------------------------------------------------------
 
 class Clock:
-    """A controller clock that ``sleep`` advances instead of waiting; it starts at the real time."""
+    """A controller clock that ``sleep`` advances instead of waiting; it starts at the real time.
+
+    More than 200 waits mean a retry loop that does not end (say waits of 0 s): the test fails.
+    """
 
     def __init__(self):
         self.now = time.time()
@@ -640,11 +643,13 @@ class Clock:
 
     def sleep(self, seconds):
         self.sleeps.append(seconds)
+        assert len(self.sleeps) <= 200, 'a retry loop that does not end: %r' % self.sleeps[:10]
         self.now += seconds
 
 
 def _ceilings(count):
-    return [min(_client.MAX_DELAY, _client.FIRST_DELAY * 2 ** n) for n in range(count)]
+    # The documented schedule, written out: half a second, doubling, up to 8 s.
+    return [min(8, 0.5 * 2 ** n) for n in range(count)]
 
 
 def _assert_backoff(sleeps):
@@ -709,8 +714,9 @@ def test_the_waits_grow_exponentially_up_to_a_ceiling(emulator, settings_for):
     assert record['access_token']
     assert len(clock.sleeps) == 9
     _assert_backoff(clock.sleeps)
-    assert max(clock.sleeps) <= _client.MAX_DELAY
-    assert clock.sleeps[-1] >= _client.MAX_DELAY / 2
+    # The documented ceiling of 8 s (docs of retry_timeout), as a literal: no wait is ever longer.
+    assert max(clock.sleeps) <= 8
+    assert clock.sleeps[-1] >= 4
 
 
 def test_the_waits_are_jittered(emulator, settings_for):
@@ -881,6 +887,51 @@ def test_an_odd_rate_limit_answer_is_a_clear_error(stub, stub_settings, creds, b
     message = str(excinfo.value)
     assert message.startswith('The rate limit endpoint %s/auth/rate_limit answered HTTP 200 with ' % stub.url)
     _assert_clean(message, creds)
+
+
+# -- D5: a Retry-After of 0 (or in the past) is no licence for a tight loop ------------------------------------------
+
+def test_a_retry_after_of_zero_still_waits_at_least_a_second(emulator, settings_for):
+    clock = Clock()
+    emulator.inject(*[{'fault': 'rate_limited', 'retry_after': 0}] * 40)
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(settings_for(emulator, retry_timeout=10), now=clock, sleep=clock.sleep)
+    assert 'HTTP 429' in str(excinfo.value) and 'Gave up after' in str(excinfo.value)
+    assert clock.sleeps and min(clock.sleeps) >= 1
+    # Never sooner than the backoff schedule either: 1, 1, 1-2, 2-4, 4-8 s.
+    for slept, ceiling in zip(clock.sleeps, _ceilings(len(clock.sleeps))):
+        assert slept >= ceiling / 2
+    # At least a second between tries within 10 s: at most 11 requests (in fact 5 or 6).
+    assert emulator.stats()['exchanges'] == len(clock.sleeps) + 1 <= 11
+
+
+def test_a_retry_after_date_in_the_past_still_waits_at_least_a_second(stub, stub_settings):
+    stub.answer(429, {'message': 'Too Many Requests', 'statusCode': 429},
+                headers={'Content-Type': 'application/json', 'Retry-After': 'Wed, 21 Oct 2015 07:28:00 GMT'})
+    clock = Clock()
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(stub_settings(retry_timeout=10), now=clock, sleep=clock.sleep)
+    assert 'Gave up after' in str(excinfo.value)
+    assert clock.sleeps and min(clock.sleeps) >= 1
+    assert len(stub.requests) == len(clock.sleeps) + 1 <= 11
+
+
+@pytest.mark.parametrize('header', ['9' * 400, 'Fri, 31 Dec 9999 23:59:59 GMT'], ids=['digits', 'year-9999'])
+def test_a_huge_retry_after_fails_at_once_without_overflow(stub, stub_settings, header):
+    stub.answer(429, {'message': 'Too Many Requests'}, headers={'Content-Type': 'application/json',
+                                                                'Retry-After': header})
+    clock = Clock()
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(stub_settings(retry_timeout=30), now=clock, sleep=clock.sleep)
+    assert 'before trying again (Retry-After), longer than retry_timeout (30 s) allows' in str(excinfo.value)
+    assert clock.sleeps == [] and len(stub.requests) == 1
+
+
+@pytest.mark.parametrize('header, expected', [('\u00b2', None), ('1' * 30, 1e7), ('-3', None), (' 5 ', 5.0)])
+def test_odd_retry_after_values(header, expected):
+    response = requests.Response()
+    response.headers['Retry-After'] = header
+    assert _client._retry_after(response) == expected
 
 
 # -- D10: a token that cannot go into a header is refused, unseen ------------------------------------------------------
