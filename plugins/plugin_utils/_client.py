@@ -34,7 +34,7 @@ except ImportError as exc:  # pragma: no cover - exercised through a stub in the
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = exc
 
-from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
+from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError, basic_credentials, scrub
 from ansible_collections.sso.onelogin.plugins.plugin_utils._timeutil import iso8601, parse_timestamp
 
 TOKEN_PATHS = {'v2': '/auth/oauth2/v2/token', 'v1': '/auth/oauth2/token'}
@@ -190,8 +190,12 @@ def _client_auth(settings):
 
 
 def _secrets(settings, *tokens):
-    """Every secret a request may carry: the settings' secrets and the tokens."""
-    return tuple(settings.secrets) + tokens
+    """Every secret a request may carry: the settings' secrets, the HTTP Basic value of the credentials, tokens.
+
+    A header holding a secret as is (``client_id:…, client_secret:…``, ``bearer:…``) is covered
+    by the secret itself; ``scrub`` also replaces the URL-encoded and escaped forms.
+    """
+    return tuple(settings.secrets) + (basic_credentials(settings.client_id, settings.client_secret),) + tokens
 
 
 def _check_token(token, settings, what):
@@ -212,8 +216,8 @@ def _scrubbed(secrets):
 
 
 def _clip(text, limit, secrets):
-    """``text`` from outside, cut to ``limit`` characters."""
-    return str(text)[:limit]
+    """``text`` from outside, scrubbed, then cut to ``limit`` characters: cut first, half a secret could show."""
+    return scrub(text, secrets)[:limit]
 
 
 # -- one call, with retries --------------------------------------------------------------------------------------------

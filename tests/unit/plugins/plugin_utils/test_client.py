@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import quote, quote_plus
 
 import pytest
 import requests
@@ -932,6 +933,83 @@ def test_odd_retry_after_values(header, expected):
     response = requests.Response()
     response.headers['Retry-After'] = header
     assert _client._retry_after(response) == expected
+
+
+# -- D6: every form in which a secret went over the wire is scrubbed -------------------------------------------------
+
+class _EchoHandler(BaseHTTPRequestHandler):
+    """Refuses every request, echoing what it was sent: the Authorization header, the body, escaped secrets."""
+
+    def _answer(self):
+        body = self.rfile.read(int(self.headers.get('Content-Length') or 0)).decode('utf-8')
+        echoed = self.server.echoed
+        words = 'zebra: you sent [%s] with [%s]; also %s | %s | %s | %s; quagga' % (
+            self.headers.get('Authorization'), body, quote(echoed, safe=''), quote_plus(echoed), repr(echoed),
+            json.dumps(echoed))
+        payload = json.dumps({'message': words, 'statusCode': 401}).encode('utf-8')
+        self.send_response(401)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        pass
+
+
+@pytest.fixture
+def echo_server():
+    server = _QuietServer(('127.0.0.1', 0), _EchoHandler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.01}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# Printable ASCII that URL encoding, repr and JSON all change: each derived form differs from the secret.
+ODD_SECRET = 'se/cr+et=\\\'"&' + secrets.token_hex(12)
+
+
+def _secret_forms(secret):
+    return {secret, quote(secret, safe=''), quote_plus(secret), repr(secret)[1:-1], json.dumps(secret)[1:-1]}
+
+
+@pytest.mark.parametrize('call, token_api', [('exchange', 'v2'), ('exchange', 'v1'), ('revoke', 'v2'),
+                                             ('rate_limit', 'v2')])
+def test_what_the_client_sent_is_scrubbed_when_a_server_echoes_it(echo_server, settings_for, creds, call,
+                                                                  token_api):
+    client_id = creds['client_id']
+    secret = ODD_SECRET
+    settings = settings_for(api_url='http://127.0.0.1:%d' % echo_server.server_address[1], client_id=client_id,
+                            client_secret=secret, token_api=token_api)
+    echo_server.echoed = creds['token'] if call != 'exchange' else secret
+    with pytest.raises(OneLoginError) as excinfo:
+        if call == 'exchange':
+            _client.exchange(settings)
+        else:
+            getattr(_client, call)(settings, creds['token'])
+    message = str(excinfo.value)
+    basic = base64.b64encode(('%s:%s' % (client_id, secret)).encode('utf-8')).decode('ascii')
+    for form in _secret_forms(secret) | _secret_forms(creds['token']) | _secret_forms(basic):
+        assert form not in message, form
+    # The server's own words are still there: only the secrets went.
+    assert 'zebra: you sent [' in message and '********' in message
+    if call != 'rate_limit':
+        assert client_id in message or call == 'exchange' and token_api == 'v2'
+
+
+def test_a_secret_at_the_cut_of_a_long_server_message_does_not_show_in_part(stub, stub_settings, creds):
+    stub.answer(401, {'message': 'x' * 290 + creds['client_secret'], 'statusCode': 401})
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(stub_settings())
+    message = str(excinfo.value)
+    assert creds['client_secret'][:10] not in message
+    assert 'x' * 290 + '********' in message
 
 
 # -- D10: a token that cannot go into a header is refused, unseen ------------------------------------------------------
