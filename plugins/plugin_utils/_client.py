@@ -53,6 +53,8 @@ MIN_RETRY_AFTER = 1.0
 MAX_RETRY_AFTER = 10 ** 7
 
 # Bounds on what a server hands back.
+DOCUMENTED_LIFETIME = 36000
+MAX_LIFETIME = 10 * DOCUMENTED_LIFETIME  # an expires_in above this is refused
 MAX_TOKEN = 8192  # characters of an access token
 _TOKEN = re.compile(r'[\x21-\x7e]+')  # printable ASCII, no spaces: safe in a header and a message
 _DIGITS = re.compile(r'[0-9]{1,15}')  # ASCII digits only (str.isdigit takes '²')
@@ -156,7 +158,14 @@ def make_record(payload, settings, requested_at):
     if not isinstance(lifetime, int) or isinstance(lifetime, bool) or lifetime <= 0:
         raise OneLoginError('OneLogin answered without a valid expires_in (a positive number of seconds). Check the '
                             'host (%s).', settings.where('api_url'))
+    if lifetime > MAX_LIFETIME:
+        raise OneLoginError(
+            'OneLogin answered with an expires_in of %d seconds, more than the %d (ten times the documented token '
+            'lifetime of %d s) this collection accepts; the token was not used. Check the host (%s).',
+            min(lifetime, 10 ** 30), MAX_LIFETIME, DOCUMENTED_LIFETIME, settings.where('api_url'))
     created = parse_timestamp(payload.get('created_at'))
+    if created is not None and abs(created - requested_at) > MAX_LIFETIME:
+        created = None  # absurdly far from the request (a year 1 or 9999): as if absent
     # Expiry counts from when OneLogin created the token (v2 may hand back an older one), but never
     # later than a full lifetime after this request: a controller clock behind the server's must
     # not make a token look longer-lived than it is.
@@ -164,12 +173,15 @@ def make_record(payload, settings, requested_at):
     if created is not None:
         expires_at = min(created + lifetime, expires_at)
     account_id = payload.get('account_id')
+    token_type = payload.get('token_type')
+    if not (isinstance(token_type, str) and len(token_type) <= 64 and _TOKEN.fullmatch(token_type)):
+        token_type = 'bearer'
     return {
         'access_token': token,
-        'token_type': str(payload.get('token_type') or 'bearer'),
+        'token_type': token_type,
         'created_at': iso8601(created if created is not None else requested_at),
         'expires_at': float(expires_at),
-        'account_id': account_id if isinstance(account_id, int) else None,
+        'account_id': account_id if isinstance(account_id, int) and not isinstance(account_id, bool) else None,
         'api_url': settings.base_url,
         'token_api': settings.token_api,
         'client_id': settings.client_id,

@@ -1012,6 +1012,41 @@ def test_a_secret_at_the_cut_of_a_long_server_message_does_not_show_in_part(stub
     assert 'x' * 290 + '********' in message
 
 
+# -- D8: bounds on a token's lifetime and creation time ----------------------------------------------------------------
+
+@pytest.mark.parametrize('expires_in', [300000000000, '300000000000', 10 ** 40, 360001])
+def test_an_absurd_lifetime_is_refused(stub, stub_settings, creds, expires_in):
+    stub.answer(200, {'access_token': creds['token'], 'expires_in': expires_in})
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(stub_settings())
+    message = str(excinfo.value)
+    assert 'expires_in' in message and 'more than the 360000' in message
+    assert 'ONELOGIN_API_URL' in message
+    _assert_clean(message, creds)
+
+
+def test_the_longest_accepted_lifetime(plain_settings):
+    record = _client.make_record({'access_token': 'abcd', 'expires_in': 360000}, plain_settings, REQUESTED_AT)
+    assert record['expires_at'] == REQUESTED_AT + 360000
+
+
+@pytest.mark.parametrize('created_at', ['9999-12-31T23:59:59Z', '0001-01-01T00:00:00Z', '0001-01-01T00:00:00+01:00',
+                                        '9999-12-31T23:59:59-01:00', '1970-01-01T00:00:00Z'])
+def test_a_creation_time_far_from_the_request_counts_as_absent(plain_settings, created_at):
+    record = _client.make_record({'access_token': 'abcd', 'expires_in': 36000, 'created_at': created_at},
+                                 plain_settings, REQUESTED_AT)
+    assert record['expires_at'] == REQUESTED_AT + 36000
+    assert record['created_at'] == '2024-05-01T12:00:00Z'
+
+
+@pytest.mark.parametrize('field, value', [('token_type', 'bearer\nX: y'), ('token_type', 'b' * 100),
+                                          ('account_id', True)])
+def test_odd_token_fields_are_not_carried(plain_settings, field, value):
+    record = _client.make_record({'access_token': 'abcd', 'expires_in': 36000, field: value}, plain_settings,
+                                 REQUESTED_AT)
+    assert record['token_type'] == 'bearer' and record['account_id'] is None
+
+
 # -- D10: a token that cannot go into a header is refused, unseen ------------------------------------------------------
 
 MALFORMED_TOKENS = ['TOKENPART1\nTOKENPART2', 'TOKENPART1\rTOKENPART2', 'TOKENPART1 TOKENPART2',
