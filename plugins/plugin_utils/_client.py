@@ -10,7 +10,8 @@
 Imported only when a token has to be minted, so that the cached path of the lookup never
 pays for importing ``requests``.
 
-Every message is a fixed text of this module with the
+Every number and text taken from a server is bounded: a lifetime, a ``Retry-After``, a body's
+size, the time a whole request may take. Every message is a fixed text of this module with the
 outside words (a server's, an exception's, a URL) as values, scrubbed of every form in which a
 secret went over the wire: the client secret, the HTTP Basic value, the access tokens.
 """
@@ -23,10 +24,15 @@ import email.utils
 import json
 import random
 import re
+import socket
+import threading
 import time
 
 try:
     import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
 except ImportError as exc:  # pragma: no cover - exercised through a stub in the unit tests
@@ -55,6 +61,7 @@ MAX_RETRY_AFTER = 10 ** 7
 # Bounds on what a server hands back.
 DOCUMENTED_LIFETIME = 36000
 MAX_LIFETIME = 10 * DOCUMENTED_LIFETIME  # an expires_in above this is refused
+MAX_BODY = 4 * 1024 * 1024  # bytes of an answer, after decompression
 MAX_TOKEN = 8192  # characters of an access token
 _TOKEN = re.compile(r'[\x21-\x7e]+')  # printable ASCII, no spaces: safe in a header and a message
 _DIGITS = re.compile(r'[0-9]{1,15}')  # ASCII digits only (str.isdigit takes '²')
@@ -424,22 +431,56 @@ def _reason(exc):
     return str(reason)
 
 
-# -- one HTTP request --------------------------------------------------------------------------------------------------
+# -- one HTTP request, bounded in time and size ------------------------------------------------------------------------
 
 def _send(settings, method, url, what, secrets, kwargs):
-    """One HTTP request; ``(response, body or None)``. Raises _Passing or OneLoginError."""
+    """One HTTP request; ``(response, body or None)``. Raises _Passing or OneLoginError.
+
+    The whole request (connecting, sending, the answer's headers and its whole body) must
+    complete within ``settings.timeout`` seconds: a watchdog shuts the connection down at that
+    deadline, so a server that trickles its answer a byte at a time cannot hold the run (and the
+    cache lock) for longer. Each connect and read is also bounded by the same timeout.
+    """
+    watchdog = _Watchdog(settings.timeout)
+    session = requests.Session()
+    adapter = _WatchedAdapter(watchdog)
+    session.mount('http://', adapter)
+    session.mount('https://', adapter)
     try:
-        response = requests.request(method, url, timeout=(settings.timeout, settings.timeout),
-                                    verify=settings.validate_certs, allow_redirects=False, **kwargs)
-        content = response.content
-    except OSError as exc:  # requests' exceptions are OSErrors too
-        raise _transport_failure(exc, settings, url, what, secrets) from None
-    if 300 <= response.status_code < 400:
-        raise OneLoginError('OneLogin answered the ').extended(what).extended(
-            ' to %s with a redirect (HTTP %d to %s); credentials are not sent on. Set the final host with %s.', url,
-            response.status_code, _clip(response.headers.get('Location', '?'), 200, secrets),
-            settings.where('api_url'))
+        watchdog.start()
+        try:
+            response = session.request(method, url, timeout=(settings.timeout, settings.timeout),
+                                       verify=settings.validate_certs, allow_redirects=False, stream=True, **kwargs)
+            try:
+                if 300 <= response.status_code < 400:
+                    raise OneLoginError('OneLogin answered the ').extended(what).extended(
+                        ' to %s with a redirect (HTTP %d to %s); credentials are not sent on. Set the final host with '
+                        '%s.', url, response.status_code, _clip(response.headers.get('Location', '?'), 200, secrets),
+                        settings.where('api_url'))
+                content = _read_bounded(response, settings, url, what)
+            finally:
+                response.close()
+        except OSError as exc:  # requests' exceptions are OSErrors too
+            raise _transport_failure(exc, watchdog, settings, url, what, secrets) from None
+        if watchdog.expired:
+            raise _timed_out(settings, url, what)  # the answer came, but cut short at the deadline
+    finally:
+        watchdog.cancel()
+        session.close()
     return response, _json_or_none(content)
+
+
+def _read_bounded(response, settings, url, what):
+    """The body, read to its end; OneLoginError beyond MAX_BODY bytes (decompressed)."""
+    chunks, size = [], 0
+    for chunk in response.iter_content(65536):
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise OneLoginError('OneLogin answered the ').extended(what).extended(
+                ' to %s with a body larger than %d bytes; it was not read further. Check the host (%s).', url,
+                MAX_BODY, settings.where('api_url'))
+        chunks.append(chunk)
+    return b''.join(chunks)
 
 
 def _json_or_none(content):
@@ -451,15 +492,16 @@ def _json_or_none(content):
 
 def _timed_out(settings, url, what):
     return _Passing(OneLoginError('OneLogin did not answer the ').extended(what).extended(
-        ' to %s within %d s. Check the network and the host (%s), or raise %s.', url, settings.timeout,
+        ' to %s within %d s. The whole request, from connecting to the last byte of the answer, must complete '
+        'within the timeout. Check the network and the host (%s), or raise %s.', url, settings.timeout,
         settings.where('api_url'), settings.where('timeout')))
 
 
-def _transport_failure(exc, settings, url, what, secrets):
+def _transport_failure(exc, watchdog, settings, url, what, secrets):
     """The _Passing or OneLoginError for an exception of ``requests`` (or of the socket under it)."""
     reason = _reason(exc)
-    if isinstance(exc, requests.exceptions.Timeout) or 'timed out' in reason.lower():
-        return _timed_out(settings, url, what)  # also a stalled body
+    if watchdog.expired or isinstance(exc, requests.exceptions.Timeout) or 'timed out' in reason.lower():
+        return _timed_out(settings, url, what)  # also a stalled body, and anything the watchdog cut short
     passing = (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError)
     if not isinstance(exc, requests.exceptions.RequestException):
         passing = OSError  # the socket under requests, unwrapped
@@ -475,3 +517,89 @@ def _transport_failure(exc, settings, url, what, secrets):
     return OneLoginError('The ').extended(what).extended(' to %s failed (%s: %s). Check the host (%s).', url,
                                                          type(exc).__name__, _clip(reason, 300, secrets),
                                                          settings.where('api_url'))
+
+
+class _Watchdog:
+    """Shuts down the sockets of one request once ``seconds`` have passed since :meth:`start`.
+
+    The sockets are those the request's connections open (:class:`_WatchedAdapter`). A socket
+    opened after the deadline is shut down at once. Only the OS-level shutdown is used (not
+    ``close``, not TLS's own), so that the thread reading it just sees the connection end.
+    """
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.expired = False
+        self._sockets = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def start(self):
+        self._timer.start()
+
+    def cancel(self):
+        self._timer.cancel()
+
+    def watch(self, sock):
+        with self._lock:
+            self._sockets.append(sock)
+            if not self.expired:
+                return
+        _shut(sock)
+
+    def _expire(self):
+        with self._lock:
+            self.expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+
+def _shut(sock):
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except (OSError, TypeError):
+        pass  # already closed, or not a socket: nothing left to cut
+
+
+if HAS_REQUESTS:
+    class _WatchedHTTPConnection(HTTPConnection):
+        watchdog = None
+
+        def _new_conn(self):
+            sock = super()._new_conn()
+            if self.watchdog is not None:
+                self.watchdog.watch(sock)
+            return sock
+
+    class _WatchedHTTPSConnection(HTTPSConnection):
+        watchdog = None
+
+        def _new_conn(self):
+            sock = super()._new_conn()
+            if self.watchdog is not None:
+                self.watchdog.watch(sock)
+            return sock
+
+    class _WatchedAdapter(HTTPAdapter):
+        """An adapter whose connections hand their sockets to a watchdog (proxies through HTTP CONNECT too)."""
+
+        def __init__(self, watchdog):
+            self._pool_classes = {'http': _pool_class(HTTPConnectionPool, _WatchedHTTPConnection, watchdog),
+                                  'https': _pool_class(HTTPSConnectionPool, _WatchedHTTPSConnection, watchdog)}
+            super().__init__(max_retries=0)
+
+        def init_poolmanager(self, *args, **kwargs):
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = self._pool_classes
+
+        def proxy_manager_for(self, *args, **kwargs):
+            manager = super().proxy_manager_for(*args, **kwargs)
+            if hasattr(manager, 'pool_classes_by_scheme') and 'socks' not in type(manager).__name__.lower():
+                manager.pool_classes_by_scheme = self._pool_classes
+            return manager
+
+    def _pool_class(base, connection_class, watchdog):
+        connection = type(connection_class.__name__, (connection_class,), {'watchdog': watchdog})
+        return type(base.__name__, (base,), {'ConnectionCls': connection})

@@ -1047,6 +1047,122 @@ def test_odd_token_fields_are_not_carried(plain_settings, field, value):
     assert record['token_type'] == 'bearer' and record['account_id'] is None
 
 
+# -- D9: the whole request within the timeout, whatever the server trickles -------------------------------------------
+
+class _TrickleHandler(BaseHTTPRequestHandler):
+    """Answers a byte every 0.3 s: the body (headers at once), or from the status line on (``trickle_head``)."""
+
+    protocol_version = 'HTTP/1.1'
+
+    def _answer(self):
+        self.rfile.read(int(self.headers.get('Content-Length') or 0))
+        self.server.requests.append(self.path)
+        body = json.dumps({'access_token': 'tok' + 'a' * 100, 'expires_in': 36000}).encode('ascii')
+        head = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n' % len(body)
+        if self.server.trickle_head:
+            slow, fast = head + body, b''
+        else:
+            slow, fast = body, head
+        self.wfile.write(fast)
+        self.wfile.flush()
+        for index in range(len(slow)):
+            if self.server.release.wait(0.3):
+                return
+            self.wfile.write(slow[index:index + 1])
+            self.wfile.flush()
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        pass
+
+
+@pytest.fixture
+def trickle_server():
+    server = _QuietServer(('127.0.0.1', 0), _TrickleHandler)
+    server.release = threading.Event()
+    server.requests = []
+    server.trickle_head = False
+    server.url = 'http://127.0.0.1:%d' % server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.01}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.release.set()
+        server.shutdown()
+        server.server_close()
+
+
+def _bounded(function, *args, **kwargs):
+    """``(seconds, outcome)`` of ``function`` run in a thread that must end within 10 s."""
+    outcome = []
+
+    def run():
+        try:
+            outcome.append(function(*args, **kwargs))
+        except Exception as exc:  # pylint: disable=broad-except
+            outcome.append(exc)
+
+    started = time.monotonic()
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive(), 'the call still runs after 10 s'
+    return time.monotonic() - started, outcome[0]
+
+
+@pytest.mark.parametrize('trickle_head', [False, True], ids=['body', 'headers'])
+def test_a_trickled_answer_is_cut_at_the_timeout(trickle_server, settings_for, creds, trickle_head):
+    trickle_server.trickle_head = trickle_head
+    settings = settings_for(api_url=trickle_server.url, client_id=creds['client_id'],
+                            client_secret=creds['client_secret'], timeout=1, retry_timeout=0)
+    elapsed, outcome = _bounded(_client.exchange, settings)
+    assert isinstance(outcome, OneLoginError), repr(outcome)
+    message = str(outcome)
+    assert message.startswith('OneLogin did not answer the token request to %s%s within 1 s.'
+                              % (trickle_server.url, V2_PATH))
+    assert 'ONELOGIN_TIMEOUT' in message and 'Retries are off' in message
+    assert elapsed < 2.5
+    assert trickle_server.requests == [V2_PATH]
+
+
+def test_a_trickled_answer_is_retried_within_retry_timeout(trickle_server, settings_for, creds):
+    clock = Clock()
+    settings = settings_for(api_url=trickle_server.url, client_id=creds['client_id'],
+                            client_secret=creds['client_secret'], timeout=1, retry_timeout=1)
+    elapsed, outcome = _bounded(_client.exchange, settings, now=clock, sleep=clock.sleep)
+    assert isinstance(outcome, OneLoginError), repr(outcome)
+    assert 'within 1 s' in str(outcome) and 'Gave up after' in str(outcome)
+    assert len(trickle_server.requests) == len(clock.sleeps) + 1 >= 2
+    assert elapsed < 1.5 * len(trickle_server.requests) + 1
+
+
+def test_a_trickled_answer_from_the_emulator_is_cut_at_the_timeout(emulator, settings_for):
+    emulator.inject({'fault': 'trickle', 'interval': 0.3})
+    elapsed, outcome = _bounded(_client.exchange, settings_for(emulator, timeout=1, retry_timeout=0))
+    assert isinstance(outcome, OneLoginError), repr(outcome)
+    assert 'did not answer the token request' in str(outcome) and 'within 1 s' in str(outcome)
+    assert elapsed < 2.5
+
+
+def test_an_emulator_process_trickling_its_answer_is_retried(start_emulator_processes, settings_for):
+    running = start_emulator_processes('--fault', 'trickle:0.3')
+    clock = Clock()
+    elapsed, outcome = _bounded(_client.exchange, settings_for(running, timeout=1), now=clock, sleep=clock.sleep)
+    assert isinstance(outcome, dict), repr(outcome)
+    assert len(clock.sleeps) == 1 and elapsed < 5
+
+
+def test_an_oversized_answer_is_refused(stub, stub_settings, creds):
+    stub.answer(200, b'{"access_token": "' + b'a' * (_client.MAX_BODY + 10) + b'"}',
+                headers={'Content-Type': 'application/json'})
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(stub_settings())
+    assert 'with a body larger than %d bytes' % (4 * 1024 * 1024) in str(excinfo.value)
+    assert 'ONELOGIN_API_URL' in str(excinfo.value)
+
+
 # -- D10: a token that cannot go into a header is refused, unseen ------------------------------------------------------
 
 MALFORMED_TOKENS = ['TOKENPART1\nTOKENPART2', 'TOKENPART1\rTOKENPART2', 'TOKENPART1 TOKENPART2',
