@@ -87,12 +87,12 @@ def exchange(settings, now=time.time, sleep=time.sleep):
     message of a failure is scrubbed of the secrets, whatever the server put in its answer.
     """
     _require_requests()
-    headers, auth = _client_auth(settings)
+    headers = _client_auth(settings)
     path = TOKEN_PATHS[settings.token_api]
     hidden = _secrets(settings)
     with _scrubbed(hidden):
         requested_at, response, body = _call(settings, 'POST', path, 'token request', now, sleep, hidden,
-                                             headers=headers, auth=auth, json={'grant_type': 'client_credentials'})
+                                             headers=headers, json={'grant_type': 'client_credentials'})
         payload = _token_payload(body)
         if payload is None:
             error = OneLoginError('The token endpoint %s answered HTTP %d with ', settings.base_url + path,
@@ -202,10 +202,14 @@ def _custom_auth(settings):
 
 
 def _client_auth(settings):
-    """Headers and ``requests`` auth for a token request: v2 HTTP Basic, as the official SDKs send it."""
+    """Headers of a token request: v2 HTTP Basic, as the official SDKs send it; v1 OneLogin's own header.
+
+    The Basic value is built here, as ``_errors.basic_credentials`` (UTF-8), not by ``requests``
+    (latin-1): what is sent is exactly what is scrubbed, and what the emulator decodes.
+    """
     if settings.token_api == 'v1':
-        return dict(_HEADERS, Authorization=_custom_auth(settings)), None
-    return dict(_HEADERS), (settings.client_id, settings.client_secret)
+        return dict(_HEADERS, Authorization=_custom_auth(settings))
+    return dict(_HEADERS, Authorization='Basic ' + basic_credentials(settings.client_id, settings.client_secret))
 
 
 def _secrets(settings, *tokens):
@@ -450,7 +454,8 @@ def _send(settings, method, url, what, secrets, kwargs):
         watchdog.start()
         try:
             response = session.request(method, url, timeout=(settings.timeout, settings.timeout),
-                                       verify=settings.validate_certs, allow_redirects=False, stream=True, **kwargs)
+                                       verify=settings.validate_certs, allow_redirects=False, stream=True,
+                                       auth=_as_given, **kwargs)
             try:
                 if 300 <= response.status_code < 400:
                     raise OneLoginError('OneLogin answered the ').extended(what).extended(
@@ -468,6 +473,11 @@ def _send(settings, method, url, what, secrets, kwargs):
         watchdog.cancel()
         session.close()
     return response, _json_or_none(content)
+
+
+def _as_given(request):
+    """``requests`` auth that keeps the request's own Authorization header: never one from ~/.netrc."""
+    return request
 
 
 def _read_bounded(response, settings, url, what):

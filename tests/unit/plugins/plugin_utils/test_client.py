@@ -26,7 +26,7 @@ from urllib.parse import quote, quote_plus
 import pytest
 import requests
 
-from ansible_collections.sso.onelogin.plugins.plugin_utils import _client
+from ansible_collections.sso.onelogin.plugins.plugin_utils import _client, _errors
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
 
 V2_PATH = '/auth/oauth2/v2/token'
@@ -1206,3 +1206,33 @@ def test_every_error_of_the_client_starts_from_a_literal():
             first = node.args[0]
             # A literal, or one of the module's own fixed texts passed along (what, advice_401, a key).
             assert isinstance(first, (ast.Constant, ast.Name)), ast.dump(node)[:200]
+
+
+# -- what is sent is what is scrubbed ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('call, token_api', [('exchange', 'v2'), ('exchange', 'v1'), ('revoke', 'v2'),
+                                             ('rate_limit', 'v2')])
+def test_a_netrc_entry_never_replaces_the_credentials(stub, stub_settings, creds, tmp_path, monkeypatch, call,
+                                                      token_api):
+    netrc = tmp_path / 'netrc'
+    netrc.write_text('machine 127.0.0.1 login netrc-user password netrc-password\n')
+    netrc.chmod(0o600)
+    monkeypatch.setenv('NETRC', str(netrc))
+    stub.answer(200, {'access_token': creds['token'], 'expires_in': 36000, 'status': {'error': False, 'code': 200},
+                      'data': {'X-RateLimit-Limit': 1, 'X-RateLimit-Remaining': 1, 'X-RateLimit-Reset': 1}})
+    settings = stub_settings(token_api=token_api)
+    if call == 'exchange':
+        _client.exchange(settings)
+    else:
+        getattr(_client, call)(settings, creds['token'])
+    [request] = stub.requests
+    sent = request['headers']['Authorization']
+    assert 'netrc' not in sent and base64.b64encode(b'netrc-user:netrc-password').decode('ascii') not in sent
+    expected = {'v2': 'Basic ' + _errors.basic_credentials(creds['client_id'], creds['client_secret']),
+                'v1': 'client_id:%s, client_secret:%s' % (creds['client_id'], creds['client_secret'])}
+    if call == 'exchange':
+        assert sent == expected[token_api]
+    elif call == 'revoke':
+        assert sent == expected['v1']
+    else:
+        assert sent == 'bearer:%s' % creds['token']
