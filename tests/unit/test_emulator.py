@@ -222,6 +222,28 @@ def test_v2_accepts_the_v1_header_and_a_form_body(emu):
     assert header.json()['access_token'] == form.json()['access_token']
 
 
+def test_basic_credentials_are_decoded_as_utf8(emulator_module):
+    # What the client sends (_errors.basic_credentials): base64 of the UTF-8 of id:secret.
+    client_id, client_secret = 'client-\u00e9t\u00e9', 'secret-\u00fcber-' + secrets.token_hex(8)
+    server = emulator_module.start_in_thread({client_id: client_secret})
+    try:
+        basic = base64.b64encode(('%s:%s' % (client_id, client_secret)).encode('utf-8')).decode('ascii')
+        with requests.Session() as session:
+            session.trust_env = False
+            response = session.post(server.url + V2, json={'grant_type': 'client_credentials'}, timeout=10,
+                                    headers={'Authorization': 'Basic ' + basic})
+        assert response.status_code == 200, response.text
+        latin1 = base64.b64encode(('%s:%s' % (client_id, client_secret)).encode('latin-1')).decode('ascii')
+        with requests.Session() as session:
+            session.trust_env = False
+            refused = session.post(server.url + V2, json={'grant_type': 'client_credentials'}, timeout=10,
+                                   headers={'Authorization': 'Basic ' + latin1})
+        assert refused.status_code == 400  # not UTF-8: no credentials at all
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_v1_refuses_a_form_body(emu):
     response = emu.post(V1, data={'grant_type': 'client_credentials', 'client_id': emu.client_id,
                                   'client_secret': emu.client_secret})
