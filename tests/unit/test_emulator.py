@@ -674,9 +674,9 @@ def _raw_token_request(emu):
     host, port = emu.url[len('http://'):].split(':')
     sock = socket.create_connection((host, int(port)), timeout=10)
     body = b'{"grant_type": "client_credentials"}'
-    sock.sendall(b'POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: %s\r\n'
-                 b'Content-Length: %d\r\n\r\n%s' % (V2.encode(), _basic(emu.client_id, emu.client_secret).encode(),
-                                                     len(body), body))
+    head = (b'POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: %s\r\n'
+            b'Content-Length: %d\r\n\r\n')
+    sock.sendall(head % (V2.encode(), _basic(emu.client_id, emu.client_secret).encode(), len(body)) + body)
     return sock
 
 
