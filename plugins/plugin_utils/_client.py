@@ -48,6 +48,11 @@ REVOKE_PATH = '/auth/oauth2/revoke'
 RATE_LIMIT_PATH = '/auth/rate_limit'
 USER_AGENT = 'sso.onelogin-ansible-collection'
 _HEADERS = {'Content-Type': 'application/json', 'Accept': 'application/json', 'User-Agent': USER_AGENT}
+# Fixed text: what a 401 to the rate limit call means (the credentials are not in that request).
+_ADVICE_401_RATE_LIMIT = (
+    ' The run\'s token was refused: it expired, was revoked, or (with token_api v1) was invalidated by a newer token '
+    'minted elsewhere for these credentials. Obtain a new one with sso.onelogin.onelogin_token and force: true, then '
+    'ask again.')
 
 # Passing failures and the waits between tries.
 RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
@@ -112,12 +117,6 @@ def revoke(settings, access_token, now=time.time, sleep=time.sleep):
         headers = dict(_HEADERS, Authorization=_custom_auth(settings))  # the form OneLogin documents for revoke
         _call(settings, 'POST', REVOKE_PATH, 'revoke request', now, sleep, hidden, headers=headers,
               json={'access_token': access_token})
-
-
-_ADVICE_401_RATE_LIMIT = (
-    ' The run\'s token was refused: it expired, was revoked, or (with token_api v1) was invalidated by a newer token '
-    'minted elsewhere for these credentials. Obtain a new one with sso.onelogin.onelogin_token and force: true, then '
-    'ask again.')
 
 
 def rate_limit(settings, access_token, now=time.time, sleep=time.sleep):
@@ -239,7 +238,8 @@ def _scrubbed(secrets):
 
 
 def _clip(text, limit, secrets):
-    """``text`` from outside, scrubbed, then cut to ``limit`` characters: cut first, half a secret could show."""
+    """``text`` from outside, scrubbed, then cut to ``limit`` characters (cut first, a secret across the cut showed
+    in part)."""
     return scrub(text, secrets)[:limit]
 
 
