@@ -18,8 +18,9 @@ It follows OneLogin's documented behaviour (see docs/emulator.md):
 Counters for tests: ``GET /__emulator__/stats``; ``POST /__emulator__/reset`` clears tokens, counters and faults.
 
 Fault injection: ``POST /__emulator__/faults`` with ``{"faults": [spec, ...]}`` queues faults; each POST to a token
-endpoint takes the first one and serves it (an error status, a 429, a connection reset, a slow answer, an HTML page,
-an error inside a 200). ``GET /__emulator__/faults`` lists the queue; ``--fault SPEC`` queues faults at startup.
+endpoint takes the first one and serves it (an error status, a 429, a connection reset, a slow answer, an answer
+trickled a byte at a time, an HTML page, an error inside a 200). ``GET /__emulator__/faults`` lists the queue;
+``--fault SPEC`` queues faults at startup.
 
 Run it: ``python tests/emulator/onelogin_emulator.py --client ID:SECRET [--port-file FILE]``.
 It listens on 127.0.0.1 on a free port and prints ``http://127.0.0.1:<port>`` on stdout.
@@ -70,7 +71,10 @@ MSG_RATE_AUTH = 'Authorization Information is incorrect'
 
 # The fault kinds and the parameter each takes (see validate_fault).
 FAULT_PARAMS = {'status': ('code',), 'rate_limited': ('retry_after',), 'reset': (), 'slow': ('delay',),
-                'not_json': (), 'error_200': ('code',)}
+                'trickle': ('interval',), 'not_json': (), 'error_200': ('code',)}
+# Faults that answer the request as usual, only late: the request counts as the one it is.
+LATE_FAULTS = ('slow', 'trickle')
+DEFAULT_TRICKLE_INTERVAL = 0.5
 # ``type`` and ``message`` of the status envelope served for an injected error code.
 FAULT_TEXT = {
     400: ('bad request', 'Bad Request'),
@@ -149,12 +153,18 @@ def validate_fault(spec):
         if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not math.isfinite(delay) or delay < 0:
             raise ValueError('fault slow: delay must be a number of seconds >= 0, not %r' % (delay,))
         result['delay'] = float(delay)
+    elif kind == 'trickle':
+        interval = spec.get('interval', DEFAULT_TRICKLE_INTERVAL)
+        if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not math.isfinite(interval) \
+                or not 0 <= interval <= 60:
+            raise ValueError('fault trickle: interval must be a number of seconds from 0 to 60, not %r' % (interval,))
+        result['interval'] = float(interval)
     return result
 
 
 def parse_fault(text):
     """A fault spec from its command-line form: ``status:503``, ``rate_limited[:2]``, ``reset``, ``slow:2.5``,
-    ``not_json``, ``error_200[:401]``. ValueError for a bad one."""
+    ``trickle[:0.3]``, ``not_json``, ``error_200[:401]``. ValueError for a bad one."""
     kind, sep, arg = text.partition(':')
     spec = {'fault': kind}
     if kind in FAULT_PARAMS and sep:
@@ -162,7 +172,7 @@ def parse_fault(text):
             raise ValueError('fault %s takes no value' % kind)
         name = FAULT_PARAMS[kind][0]
         try:
-            spec[name] = float(arg) if kind == 'slow' else int(arg)
+            spec[name] = float(arg) if kind in LATE_FAULTS else int(arg)
         except ValueError:
             raise ValueError('fault %s: %r is not a valid %s' % (kind, arg, name)) from None
     return validate_fault(spec)
@@ -211,14 +221,14 @@ class State:
     def take_fault(self, api):
         """The first queued fault, counted as served, for a request to the ``api`` token endpoint; or None.
 
-        A fault other than ``slow`` counts as a failed exchange here; a ``slow`` one counts as the
-        request it is (handled at once, answered late)."""
+        A fault other than ``slow`` or ``trickle`` counts as a failed exchange here; those count as the
+        request they are (handled at once, answered late)."""
         with self.lock:
             if not self.faults:
                 return None
             spec = self.faults.popleft()
             self.counters['faults_served'] += 1
-            if spec['fault'] != 'slow':
+            if spec['fault'] not in LATE_FAULTS:
                 for name in ('exchanges', 'exchanges_' + api, 'exchanges_failed'):
                     self.counters[name] += 1
             return spec
@@ -329,6 +339,7 @@ class Handler(BaseHTTPRequestHandler):
         self._send_bytes(code, json.dumps(body).encode('utf-8'), 'application/json; charset=utf-8', headers)
 
     _hold = 0
+    _trickle = None
 
     def _send_bytes(self, code, payload, content_type, headers=None):
         if self._hold and self.server.stopping.wait(self._hold):
@@ -343,7 +354,17 @@ class Handler(BaseHTTPRequestHandler):
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(payload)
+        if self._trickle is None:
+            self.wfile.write(payload)
+            return
+        # The headers at once, then the body a byte at a time: every read of a client gets a byte
+        # well within its read timeout, and still the whole answer takes len(body) * interval.
+        self.wfile.flush()
+        for index in range(len(payload)):
+            if index and self.server.stopping.wait(self._trickle):
+                return  # the server is stopping: leave the answer cut short
+            self.wfile.write(payload[index:index + 1])
+            self.wfile.flush()
 
     def _body(self):
         length = int(self.headers.get('Content-Length') or 0)
@@ -355,12 +376,15 @@ class Handler(BaseHTTPRequestHandler):
             fault = self.state.take_fault('v1' if path == V1_TOKEN else 'v2')
             if fault is not None:
                 self.log_message('serving fault %s on %s', fault['fault'], path)
-                if fault['fault'] != 'slow':
+                if fault['fault'] not in LATE_FAULTS:
                     return self._serve_fault(fault)
                 # Slow to answer, not to act: the request is handled now (a token is minted as usual),
-                # its answer is held back. As with a real server, a client that gave up may hold an
-                # older token than the server last issued.
-                self._hold = fault['delay']
+                # its answer is held back or trickled. As with a real server, a client that gave up may
+                # hold an older token than the server last issued.
+                if fault['fault'] == 'slow':
+                    self._hold = fault['delay']
+                else:
+                    self._trickle = fault['interval']
         routes = {
             ('POST', V1_TOKEN): self.token_v1, ('POST', V2_TOKEN): self.token_v2, ('POST', REVOKE): self.revoke,
             ('GET', RATE): self.rate_limit, ('GET', USERS): self.users,
@@ -390,7 +414,7 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- injected faults ---------------------------------------------------------------------
     def _serve_fault(self, fault):
-        """Answer (or not) a token request with ``fault``, any kind but ``slow``."""
+        """Answer (or not) a token request with ``fault``, any kind but ``slow`` and ``trickle``."""
         self._body()
         kind = fault['fault']
         if kind == 'status':
@@ -540,7 +564,7 @@ class EmulatorServer(ThreadingHTTPServer):
     def __init__(self, state, host='127.0.0.1', port=0, verbose=False):
         self.state = state
         self.verbose = verbose
-        self.stopping = threading.Event()  # set on shutdown: ends the wait of a ``slow`` fault
+        self.stopping = threading.Event()  # set on shutdown: ends the wait of a ``slow`` or ``trickle`` fault
         super().__init__((host, port), Handler)
 
     @property
@@ -600,7 +624,8 @@ def parse_args(argv):
     parser.add_argument('--verbose', action='store_true', help='log requests (never bodies) to stderr')
     parser.add_argument('--fault', action='append', default=[], dest='faults', type=_fault_arg, metavar='SPEC',
                         help='queue a fault for the next token request (repeatable, served in order): status:CODE, '
-                             'rate_limited[:SECONDS], reset, slow:SECONDS, not_json, error_200[:CODE]')
+                             'rate_limited[:SECONDS], reset, slow:SECONDS, trickle[:SECONDS], not_json, '
+                             'error_200[:CODE]')
     args = parser.parse_args(argv)
     clients = {}
     for entry in args.client:

@@ -11,7 +11,9 @@ import base64
 import calendar
 import errno
 import http.client
+import json
 import secrets
+import socket
 import subprocess
 import sys
 import threading
@@ -218,6 +220,28 @@ def test_v2_accepts_the_v1_header_and_a_form_body(emu):
                               'client_secret': emu.client_secret})
     assert header.status_code == form.status_code == 200
     assert header.json()['access_token'] == form.json()['access_token']
+
+
+def test_basic_credentials_are_decoded_as_utf8(emulator_module):
+    # What the client sends (_errors.basic_credentials): base64 of the UTF-8 of id:secret.
+    client_id, client_secret = 'client-\u00e9t\u00e9', 'secret-\u00fcber-' + secrets.token_hex(8)
+    server = emulator_module.start_in_thread({client_id: client_secret})
+    try:
+        basic = base64.b64encode(('%s:%s' % (client_id, client_secret)).encode('utf-8')).decode('ascii')
+        with requests.Session() as session:
+            session.trust_env = False
+            response = session.post(server.url + V2, json={'grant_type': 'client_credentials'}, timeout=10,
+                                    headers={'Authorization': 'Basic ' + basic})
+        assert response.status_code == 200, response.text
+        latin1 = base64.b64encode(('%s:%s' % (client_id, client_secret)).encode('latin-1')).decode('ascii')
+        with requests.Session() as session:
+            session.trust_env = False
+            refused = session.post(server.url + V2, json={'grant_type': 'client_credentials'}, timeout=10,
+                                   headers={'Authorization': 'Basic ' + latin1})
+        assert refused.status_code == 400  # not UTF-8: no credentials at all
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_v1_refuses_a_form_body(emu):
@@ -645,6 +669,67 @@ def test_faults_leave_no_traceback(emulator_module, capsys):
     assert capsys.readouterr().err == ''
 
 
+def _raw_token_request(emu):
+    """A socket that has sent a well-formed v2 token request."""
+    host, port = emu.url[len('http://'):].split(':')
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    body = b'{"grant_type": "client_credentials"}'
+    head = (b'POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: %s\r\n'
+            b'Content-Length: %d\r\n\r\n')
+    sock.sendall(head % (V2.encode(), _basic(emu.client_id, emu.client_secret).encode(), len(body)) + body)
+    return sock
+
+
+def test_fault_trickle_sends_the_body_a_byte_at_a_time(emu):
+    emu.inject({'fault': 'trickle', 'interval': 0.002})
+    sock = _raw_token_request(emu)
+    pieces = []
+    try:
+        while True:
+            piece = sock.recv(65536)
+            if not piece:
+                break
+            pieces.append(piece)
+    finally:
+        sock.close()
+    answer = b''.join(pieces)
+    head, sep, body = answer.partition(b'\r\n\r\n')
+    assert sep and head.startswith(b'HTTP/1.1 200 ')
+    token = json.loads(body.decode('utf-8'))
+    assert emu.users(token['access_token']).status_code == 200
+    # The headers come at once; the body in pieces of a byte (a few may merge on a busy machine).
+    body_pieces = len(pieces) - 1
+    assert body_pieces >= len(body) // 2, (body_pieces, len(body))
+    _counts(emu, exchanges=1, exchanges_v2=1, exchanges_ok=1, tokens_minted=1, faults_served=1)
+    _normal_token(emu, 'v2')
+
+
+def test_fault_trickle_ends_when_the_server_stops(emulator_module):
+    emu = _serve(emulator_module)
+    try:
+        emu.inject({'fault': 'trickle', 'interval': 30})
+        sock = _raw_token_request(emu)
+        received = b''
+        while b'\r\n\r\n' not in received:  # the headers, then the first byte of the body
+            piece = sock.recv(65536)
+            assert piece
+            received += piece
+    finally:
+        _stop(emu)
+    try:
+        sock.settimeout(10)
+        rest = b''
+        while True:  # ends as the server stops: no 30 s wait per byte
+            piece = sock.recv(65536)
+            if not piece:
+                break
+            rest += piece
+    finally:
+        sock.close()
+    body = received.partition(b'\r\n\r\n')[2] + rest
+    assert len(body) <= 1
+
+
 def test_fault_not_json(emu):
     emu.inject({'fault': 'not_json'})
     response = emu.mint('v2')
@@ -702,9 +787,9 @@ def test_faults_are_served_in_order(emu):
 
 
 def test_queued_faults_show_their_defaults(emu):
-    emu.inject({'fault': 'rate_limited'}, {'fault': 'error_200'}, {'fault': 'slow', 'delay': 2})
+    emu.inject({'fault': 'rate_limited'}, {'fault': 'error_200'}, {'fault': 'slow', 'delay': 2}, {'fault': 'trickle'})
     assert emu.queued() == [{'fault': 'rate_limited', 'retry_after': None}, {'fault': 'error_200', 'code': 500},
-                            {'fault': 'slow', 'delay': 2.0}]
+                            {'fault': 'slow', 'delay': 2.0}, {'fault': 'trickle', 'interval': 0.5}]
 
 
 def test_fault_counters(emu):
@@ -763,6 +848,10 @@ BAD_FAULT_BODIES = {
     'slow-without-delay': {'faults': [{'fault': 'slow'}]},
     'slow-negative': {'faults': [{'fault': 'slow', 'delay': -1}]},
     'slow-string': {'faults': [{'fault': 'slow', 'delay': '2'}]},
+    'trickle-negative': {'faults': [{'fault': 'trickle', 'interval': -0.1}]},
+    'trickle-string': {'faults': [{'fault': 'trickle', 'interval': '0.3'}]},
+    'trickle-too-slow': {'faults': [{'fault': 'trickle', 'interval': 61}]},
+    'trickle-with-delay': {'faults': [{'fault': 'trickle', 'delay': 1}]},
     'error-200-with-200': {'faults': [{'fault': 'error_200', 'code': 200}]},
     'unknown-key': {'faults': [{'fault': 'reset', 'delay': 1}]},
     'misspelt-key': {'faults': [{'fault': 'rate_limited', 'retry-after': 2}]},
@@ -840,6 +929,8 @@ CLI_FAULTS = [
     ('reset', {'fault': 'reset'}),
     ('slow:2.5', {'fault': 'slow', 'delay': 2.5}),
     ('slow:3', {'fault': 'slow', 'delay': 3.0}),
+    ('trickle', {'fault': 'trickle', 'interval': 0.5}),
+    ('trickle:0.3', {'fault': 'trickle', 'interval': 0.3}),
     ('not_json', {'fault': 'not_json'}),
     ('error_200', {'fault': 'error_200', 'code': 500}),
     ('error_200:401', {'fault': 'error_200', 'code': 401}),
@@ -864,6 +955,7 @@ def test_cli_faults_keep_their_order(emulator_module):
 @pytest.mark.parametrize('text', [
     'status', 'status:', 'status:abc', 'status:200', 'status:700', 'rate_limited:', 'rate_limited:x',
     'rate_limited:-1', 'rate_limited:1.5', 'reset:1', 'slow', 'slow:', 'slow:-1', 'slow:soon', 'slow:nan', 'slow:inf',
+    'trickle:', 'trickle:x', 'trickle:-1', 'trickle:nan', 'trickle:61',
     'not_json:1', 'error_200:200', 'error_200:x', 'teapot', 'teapot:1', '', ':503', 'STATUS:503',
 ])
 def test_cli_refuses_a_bad_fault(emulator_module, capsys, text):

@@ -8,9 +8,11 @@ records every request it receives so that the tests can check what went over the
 
 from __future__ import annotations
 
+import ast
 import base64
 import calendar
 import datetime
+import inspect
 import json
 import secrets
 import socket
@@ -19,11 +21,12 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import quote, quote_plus
 
 import pytest
 import requests
 
-from ansible_collections.sso.onelogin.plugins.plugin_utils import _client
+from ansible_collections.sso.onelogin.plugins.plugin_utils import _client, _errors
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
 
 V2_PATH = '/auth/oauth2/v2/token'
@@ -627,7 +630,10 @@ def test_a_body_that_stalls_after_the_headers_is_reported_as_a_timeout(settings_
 # -- bounded retries, against the emulator's fault injection ---------------------------------------------------------
 
 class Clock:
-    """A controller clock that ``sleep`` advances instead of waiting; it starts at the real time."""
+    """A controller clock that ``sleep`` advances instead of waiting; it starts at the real time.
+
+    More than 200 waits mean a retry loop that does not end (say waits of 0 s): the test fails.
+    """
 
     def __init__(self):
         self.now = time.time()
@@ -638,11 +644,13 @@ class Clock:
 
     def sleep(self, seconds):
         self.sleeps.append(seconds)
+        assert len(self.sleeps) <= 200, 'a retry loop that does not end: %r' % self.sleeps[:10]
         self.now += seconds
 
 
 def _ceilings(count):
-    return [min(_client.MAX_DELAY, _client.FIRST_DELAY * 2 ** n) for n in range(count)]
+    # The documented schedule, written out: half a second, doubling, up to 8 s.
+    return [min(8, 0.5 * 2 ** n) for n in range(count)]
 
 
 def _assert_backoff(sleeps):
@@ -707,8 +715,9 @@ def test_the_waits_grow_exponentially_up_to_a_ceiling(emulator, settings_for):
     assert record['access_token']
     assert len(clock.sleeps) == 9
     _assert_backoff(clock.sleeps)
-    assert max(clock.sleeps) <= _client.MAX_DELAY
-    assert clock.sleeps[-1] >= _client.MAX_DELAY / 2
+    # The documented ceiling of 8 s (docs of retry_timeout), as a literal: no wait is ever longer.
+    assert max(clock.sleeps) <= 8
+    assert clock.sleeps[-1] >= 4
 
 
 def test_the_waits_are_jittered(emulator, settings_for):
@@ -879,3 +888,351 @@ def test_an_odd_rate_limit_answer_is_a_clear_error(stub, stub_settings, creds, b
     message = str(excinfo.value)
     assert message.startswith('The rate limit endpoint %s/auth/rate_limit answered HTTP 200 with ' % stub.url)
     _assert_clean(message, creds)
+
+
+# -- D5: a Retry-After of 0 (or in the past) is no licence for a tight loop ------------------------------------------
+
+def test_a_retry_after_of_zero_still_waits_at_least_a_second(emulator, settings_for):
+    clock = Clock()
+    emulator.inject(*[{'fault': 'rate_limited', 'retry_after': 0}] * 40)
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(settings_for(emulator, retry_timeout=10), now=clock, sleep=clock.sleep)
+    assert 'HTTP 429' in str(excinfo.value) and 'Gave up after' in str(excinfo.value)
+    assert clock.sleeps and min(clock.sleeps) >= 1
+    # Never sooner than the backoff schedule either: 1, 1, 1-2, 2-4, 4-8 s.
+    for slept, ceiling in zip(clock.sleeps, _ceilings(len(clock.sleeps))):
+        assert slept >= ceiling / 2
+    # At least a second between tries within 10 s: at most 11 requests (in fact 5 or 6).
+    assert emulator.stats()['exchanges'] == len(clock.sleeps) + 1 <= 11
+
+
+def test_a_retry_after_date_in_the_past_still_waits_at_least_a_second(stub, stub_settings):
+    stub.answer(429, {'message': 'Too Many Requests', 'statusCode': 429},
+                headers={'Content-Type': 'application/json', 'Retry-After': 'Wed, 21 Oct 2015 07:28:00 GMT'})
+    clock = Clock()
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(stub_settings(retry_timeout=10), now=clock, sleep=clock.sleep)
+    assert 'Gave up after' in str(excinfo.value)
+    assert clock.sleeps and min(clock.sleeps) >= 1
+    assert len(stub.requests) == len(clock.sleeps) + 1 <= 11
+
+
+@pytest.mark.parametrize('header', ['9' * 400, 'Fri, 31 Dec 9999 23:59:59 GMT'], ids=['digits', 'year-9999'])
+def test_a_huge_retry_after_fails_at_once_without_overflow(stub, stub_settings, header):
+    stub.answer(429, {'message': 'Too Many Requests'}, headers={'Content-Type': 'application/json',
+                                                                'Retry-After': header})
+    clock = Clock()
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(stub_settings(retry_timeout=30), now=clock, sleep=clock.sleep)
+    assert 'before trying again (Retry-After), longer than retry_timeout (30 s) allows' in str(excinfo.value)
+    assert clock.sleeps == [] and len(stub.requests) == 1
+
+
+@pytest.mark.parametrize('header, expected', [('\u00b2', None), ('1' * 30, 1e7), ('-3', None), (' 5 ', 5.0)])
+def test_odd_retry_after_values(header, expected):
+    response = requests.Response()
+    response.headers['Retry-After'] = header
+    assert _client._retry_after(response) == expected
+
+
+# -- D6: every form in which a secret went over the wire is scrubbed -------------------------------------------------
+
+class _EchoHandler(BaseHTTPRequestHandler):
+    """Refuses every request, echoing what it was sent: the Authorization header, the body, escaped secrets."""
+
+    def _answer(self):
+        body = self.rfile.read(int(self.headers.get('Content-Length') or 0)).decode('utf-8')
+        echoed = self.server.echoed
+        words = 'zebra: you sent [%s] with [%s]; also %s | %s | %s | %s; quagga' % (
+            self.headers.get('Authorization'), body, quote(echoed, safe=''), quote_plus(echoed), repr(echoed),
+            json.dumps(echoed))
+        payload = json.dumps({'message': words, 'statusCode': 401}).encode('utf-8')
+        self.send_response(401)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        pass
+
+
+@pytest.fixture
+def echo_server():
+    server = _QuietServer(('127.0.0.1', 0), _EchoHandler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.01}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# Printable ASCII that URL encoding, repr and JSON all change: each derived form differs from the secret.
+ODD_SECRET = 'se/cr+et=\\\'"&' + secrets.token_hex(12)
+
+
+def _secret_forms(secret):
+    return {secret, quote(secret, safe=''), quote_plus(secret), repr(secret)[1:-1], json.dumps(secret)[1:-1]}
+
+
+@pytest.mark.parametrize('call, token_api', [('exchange', 'v2'), ('exchange', 'v1'), ('revoke', 'v2'),
+                                             ('rate_limit', 'v2')])
+def test_what_the_client_sent_is_scrubbed_when_a_server_echoes_it(echo_server, settings_for, creds, call,
+                                                                  token_api):
+    client_id = creds['client_id']
+    secret = ODD_SECRET
+    settings = settings_for(api_url='http://127.0.0.1:%d' % echo_server.server_address[1], client_id=client_id,
+                            client_secret=secret, token_api=token_api)
+    echo_server.echoed = creds['token'] if call != 'exchange' else secret
+    with pytest.raises(OneLoginError) as excinfo:
+        if call == 'exchange':
+            _client.exchange(settings)
+        else:
+            getattr(_client, call)(settings, creds['token'])
+    message = str(excinfo.value)
+    basic = base64.b64encode(('%s:%s' % (client_id, secret)).encode('utf-8')).decode('ascii')
+    for form in _secret_forms(secret) | _secret_forms(creds['token']) | _secret_forms(basic):
+        assert form not in message, form
+    # The server's own words are still there: only the secrets went.
+    assert 'zebra: you sent [' in message and '********' in message
+    if call != 'rate_limit':
+        assert client_id in message or call == 'exchange' and token_api == 'v2'
+
+
+def test_a_secret_at_the_cut_of_a_long_server_message_does_not_show_in_part(stub, stub_settings, creds):
+    stub.answer(401, {'message': 'x' * 290 + creds['client_secret'], 'statusCode': 401})
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(stub_settings())
+    message = str(excinfo.value)
+    assert creds['client_secret'][:10] not in message
+    assert 'x' * 290 + '********' in message
+
+
+# -- D8: bounds on a token's lifetime and creation time ----------------------------------------------------------------
+
+@pytest.mark.parametrize('expires_in', [300000000000, '300000000000', 10 ** 40, 360001])
+def test_an_absurd_lifetime_is_refused(stub, stub_settings, creds, expires_in):
+    stub.answer(200, {'access_token': creds['token'], 'expires_in': expires_in})
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(stub_settings())
+    message = str(excinfo.value)
+    assert 'expires_in' in message and 'more than the 360000' in message
+    assert 'ONELOGIN_API_URL' in message
+    _assert_clean(message, creds)
+
+
+def test_the_longest_accepted_lifetime(plain_settings):
+    record = _client.make_record({'access_token': 'abcd', 'expires_in': 360000}, plain_settings, REQUESTED_AT)
+    assert record['expires_at'] == REQUESTED_AT + 360000
+
+
+@pytest.mark.parametrize('created_at', ['9999-12-31T23:59:59Z', '0001-01-01T00:00:00Z', '0001-01-01T00:00:00+01:00',
+                                        '9999-12-31T23:59:59-01:00', '1970-01-01T00:00:00Z'])
+def test_a_creation_time_far_from_the_request_counts_as_absent(plain_settings, created_at):
+    record = _client.make_record({'access_token': 'abcd', 'expires_in': 36000, 'created_at': created_at},
+                                 plain_settings, REQUESTED_AT)
+    assert record['expires_at'] == REQUESTED_AT + 36000
+    assert record['created_at'] == '2024-05-01T12:00:00Z'
+
+
+@pytest.mark.parametrize('field, value', [('token_type', 'bearer\nX: y'), ('token_type', 'b' * 100),
+                                          ('account_id', True)])
+def test_odd_token_fields_are_not_carried(plain_settings, field, value):
+    record = _client.make_record({'access_token': 'abcd', 'expires_in': 36000, field: value}, plain_settings,
+                                 REQUESTED_AT)
+    assert record['token_type'] == 'bearer' and record['account_id'] is None
+
+
+# -- D9: the whole request within the timeout, whatever the server trickles -------------------------------------------
+
+class _TrickleHandler(BaseHTTPRequestHandler):
+    """Answers a byte every 0.3 s: the body (headers at once), or from the status line on (``trickle_head``)."""
+
+    protocol_version = 'HTTP/1.1'
+
+    def _answer(self):
+        self.rfile.read(int(self.headers.get('Content-Length') or 0))
+        self.server.requests.append(self.path)
+        body = json.dumps({'access_token': 'tok' + 'a' * 100, 'expires_in': 36000}).encode('ascii')
+        head = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n' % len(body)
+        if self.server.trickle_head:
+            slow, fast = head + body, b''
+        else:
+            slow, fast = body, head
+        self.wfile.write(fast)
+        self.wfile.flush()
+        for index in range(len(slow)):
+            if self.server.release.wait(0.3):
+                return
+            self.wfile.write(slow[index:index + 1])
+            self.wfile.flush()
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        pass
+
+
+@pytest.fixture
+def trickle_server():
+    server = _QuietServer(('127.0.0.1', 0), _TrickleHandler)
+    server.release = threading.Event()
+    server.requests = []
+    server.trickle_head = False
+    server.url = 'http://127.0.0.1:%d' % server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.01}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.release.set()
+        server.shutdown()
+        server.server_close()
+
+
+def _bounded(function, *args, **kwargs):
+    """``(seconds, outcome)`` of ``function`` run in a thread that must end within 10 s."""
+    outcome = []
+
+    def run():
+        try:
+            outcome.append(function(*args, **kwargs))
+        except Exception as exc:  # pylint: disable=broad-except
+            outcome.append(exc)
+
+    started = time.monotonic()
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive(), 'the call still runs after 10 s'
+    return time.monotonic() - started, outcome[0]
+
+
+@pytest.mark.parametrize('trickle_head', [False, True], ids=['body', 'headers'])
+def test_a_trickled_answer_is_cut_at_the_timeout(trickle_server, settings_for, creds, trickle_head):
+    trickle_server.trickle_head = trickle_head
+    settings = settings_for(api_url=trickle_server.url, client_id=creds['client_id'],
+                            client_secret=creds['client_secret'], timeout=1, retry_timeout=0)
+    elapsed, outcome = _bounded(_client.exchange, settings)
+    assert isinstance(outcome, OneLoginError), repr(outcome)
+    message = str(outcome)
+    assert message.startswith('OneLogin did not answer the token request to %s%s within 1 s.'
+                              % (trickle_server.url, V2_PATH))
+    assert 'ONELOGIN_TIMEOUT' in message and 'Retries are off' in message
+    assert elapsed < 2.5
+    assert trickle_server.requests == [V2_PATH]
+
+
+def test_a_trickled_answer_is_retried_within_retry_timeout(trickle_server, settings_for, creds):
+    clock = Clock()
+    settings = settings_for(api_url=trickle_server.url, client_id=creds['client_id'],
+                            client_secret=creds['client_secret'], timeout=1, retry_timeout=1)
+    elapsed, outcome = _bounded(_client.exchange, settings, now=clock, sleep=clock.sleep)
+    assert isinstance(outcome, OneLoginError), repr(outcome)
+    assert 'within 1 s' in str(outcome) and 'Gave up after' in str(outcome)
+    assert len(trickle_server.requests) == len(clock.sleeps) + 1 >= 2
+    assert elapsed < 1.5 * len(trickle_server.requests) + 1
+
+
+def test_a_trickled_answer_from_the_emulator_is_cut_at_the_timeout(emulator, settings_for):
+    emulator.inject({'fault': 'trickle', 'interval': 0.3})
+    elapsed, outcome = _bounded(_client.exchange, settings_for(emulator, timeout=1, retry_timeout=0))
+    assert isinstance(outcome, OneLoginError), repr(outcome)
+    assert 'did not answer the token request' in str(outcome) and 'within 1 s' in str(outcome)
+    assert elapsed < 2.5
+
+
+def test_an_emulator_process_trickling_its_answer_is_retried(start_emulator_processes, settings_for):
+    running = start_emulator_processes('--fault', 'trickle:0.3')
+    clock = Clock()
+    elapsed, outcome = _bounded(_client.exchange, settings_for(running, timeout=1), now=clock, sleep=clock.sleep)
+    assert isinstance(outcome, dict), repr(outcome)
+    assert len(clock.sleeps) == 1 and elapsed < 5
+
+
+def test_an_oversized_answer_is_refused(stub, stub_settings, creds):
+    stub.answer(200, b'{"access_token": "' + b'a' * (_client.MAX_BODY + 10) + b'"}',
+                headers={'Content-Type': 'application/json'})
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(stub_settings())
+    assert 'with a body larger than %d bytes' % (4 * 1024 * 1024) in str(excinfo.value)
+    assert 'ONELOGIN_API_URL' in str(excinfo.value)
+
+
+# -- D10: a token that cannot go into a header is refused, unseen ------------------------------------------------------
+
+MALFORMED_TOKENS = ['TOKENPART1\nTOKENPART2', 'TOKENPART1\rTOKENPART2', 'TOKENPART1 TOKENPART2',
+                    'TOKENPART1\x00TOKENPART2', 'TOKENPART1\u00e9TOKENPART2', 'TOKENPART1' * 1000]
+
+
+@pytest.mark.parametrize('token', MALFORMED_TOKENS)
+def test_a_server_handing_a_malformed_token_is_refused(stub, stub_settings, token):
+    stub.answer(200, {'access_token': token, 'expires_in': 36000})
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(stub_settings())
+    message = str(excinfo.value)
+    assert 'malformed access token (not shown)' in message and 'ONELOGIN_API_URL' in message
+    assert 'TOKENPART' not in message
+
+
+@pytest.mark.parametrize('call', ['revoke', 'rate_limit'])
+@pytest.mark.parametrize('token', MALFORMED_TOKENS + [''])
+def test_a_malformed_token_is_never_sent(stub, stub_settings, call, token):
+    stub.answer(200, {'status': {'error': False, 'code': 200}})
+    with pytest.raises(OneLoginError) as excinfo:
+        getattr(_client, call)(stub_settings(), token)
+    message = str(excinfo.value)
+    assert 'is malformed (not shown)' in message and 'nothing was sent' in message
+    assert 'TOKENPART' not in message
+    assert stub.requests == []
+
+
+# -- D11: messages are fixed text plus values --------------------------------------------------------------------------
+
+def test_every_error_of_the_client_starts_from_a_literal():
+    tree = ast.parse(inspect.getsource(_client))
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+             and node.func.id == 'OneLoginError']
+    assert calls
+    for call in calls:
+        assert call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str), \
+            ast.dump(call)[:200]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == 'extended':
+            first = node.args[0]
+            # A literal, or one of the module's own fixed texts passed along (what, advice_401, a key).
+            assert isinstance(first, (ast.Constant, ast.Name)), ast.dump(node)[:200]
+
+
+# -- what is sent is what is scrubbed ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('call, token_api', [('exchange', 'v2'), ('exchange', 'v1'), ('revoke', 'v2'),
+                                             ('rate_limit', 'v2')])
+def test_a_netrc_entry_never_replaces_the_credentials(stub, stub_settings, creds, tmp_path, monkeypatch, call,
+                                                      token_api):
+    netrc = tmp_path / 'netrc'
+    netrc.write_text('machine 127.0.0.1 login netrc-user password netrc-password\n')
+    netrc.chmod(0o600)
+    monkeypatch.setenv('NETRC', str(netrc))
+    stub.answer(200, {'access_token': creds['token'], 'expires_in': 36000, 'status': {'error': False, 'code': 200},
+                      'data': {'X-RateLimit-Limit': 1, 'X-RateLimit-Remaining': 1, 'X-RateLimit-Reset': 1}})
+    settings = stub_settings(token_api=token_api)
+    if call == 'exchange':
+        _client.exchange(settings)
+    else:
+        getattr(_client, call)(settings, creds['token'])
+    [request] = stub.requests
+    sent = request['headers']['Authorization']
+    assert 'netrc' not in sent and base64.b64encode(b'netrc-user:netrc-password').decode('ascii') not in sent
+    expected = {'v2': 'Basic ' + _errors.basic_credentials(creds['client_id'], creds['client_secret']),
+                'v1': 'client_id:%s, client_secret:%s' % (creds['client_id'], creds['client_secret'])}
+    if call == 'exchange':
+        assert sent == expected[token_api]
+    elif call == 'revoke':
+        assert sent == expected['v1']
+    else:
+        assert sent == 'bearer:%s' % creds['token']

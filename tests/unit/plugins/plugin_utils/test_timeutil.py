@@ -103,3 +103,28 @@ def test_round_trip_from_epoch(epoch):
 ])
 def test_round_trip_from_text(text, canonical):
     assert iso8601(parse_timestamp(text)) == canonical
+
+
+@pytest.mark.parametrize('epoch, text', [
+    # A lifetime of 3e11 s written into a cache (defect D8): the year 11533, beyond what datetime shows.
+    (1.7e9 + 3e11, '9999-12-31T23:59:59Z'),
+    (1e300, '9999-12-31T23:59:59Z'),
+    (float('inf'), '9999-12-31T23:59:59Z'),
+    (-1e300, '0001-01-01T00:00:00Z'),
+    (float('-inf'), '0001-01-01T00:00:00Z'),
+    (float('nan'), '0001-01-01T00:00:00Z'),
+    (10 ** 400, '9999-12-31T23:59:59Z'),
+    (-0.5, '1969-12-31T23:59:59Z'),
+])
+def test_iso8601_never_raises(epoch, text):
+    assert iso8601(epoch) == text
+
+
+@pytest.mark.parametrize('text', ['9999-12-31T23:59:59-01:00', '0001-01-01T00:00:00+01:00'])
+def test_parse_timestamp_beyond_the_years_datetime_shows_is_none(text):
+    assert parse_timestamp(text) is None
+
+
+@pytest.mark.parametrize('text', ['9999-12-31T23:59:59Z', '0001-01-01T00:00:00Z'])
+def test_parse_timestamp_at_the_edges_round_trips(text):
+    assert iso8601(parse_timestamp(text)) == text
