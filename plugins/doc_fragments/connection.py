@@ -81,7 +81,10 @@ options:
     default: true
   timeout:
     description:
-      - Seconds to wait for each request to OneLogin, from opening the connection to the end of the answer.
+      - Seconds that one request to OneLogin may take as a whole, from connecting to the last byte of the answer. A
+        server that answers slowly, or a byte at a time, is cut off then; the request counts as a passing failure
+        and is tried again within O(retry_timeout). Each connection attempt and each read is also limited to this
+        many seconds. Answers larger than 4 MiB are refused.
       - A whole number from 1 to 3600.
       - Environment variable E(ONELOGIN_TIMEOUT); C(timeout) in the C([onelogin]) section of C(ansible.cfg).
     type: int
