@@ -69,7 +69,9 @@ class RunningEmulator:
         self._call('POST', '/__emulator__/reset')
 
     def inject(self, *specs):
-        """Queue faults for the next token requests (see docs/emulator.md); return the answer, {"queued": N}."""
+        """Queue faults for the next token requests; return the answer, {"queued": N}.
+
+        The fault specs are in docs/docsite/rst/guide_emulator.rst."""
         return self._call('POST', '/__emulator__/faults', {'faults': list(specs)})
 
     def env(self, **extra):

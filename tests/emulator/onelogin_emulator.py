@@ -5,7 +5,7 @@
 
 """An emulator of OneLogin's token API, for offline tests, demos and trying playbooks.
 
-It follows OneLogin's documented behaviour (see docs/emulator.md):
+It follows OneLogin's documented behaviour (see docs/docsite/rst/guide_emulator.rst):
 
 * ``POST /auth/oauth2/token`` (v1): a new token invalidates every older token of the credentials;
   the answer is wrapped in ``status`` + ``data[0]``.
