@@ -44,3 +44,13 @@ if COLLECTIONS_ROOT not in sys.path:
 from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder  # noqa: E402
 
 _AnsibleCollectionFinder(paths=[COLLECTIONS_ROOT])._install()
+
+
+UNIT_TIME_LIMIT = 60  # seconds, for every test but the playbook runs; pytest.ini gives those longer
+
+
+def pytest_collection_modifyitems(items):
+    import pytest
+    for item in items:
+        if item.get_closest_marker('timeout') is None and '/tests/integration/' not in str(item.fspath):
+            item.add_marker(pytest.mark.timeout(UNIT_TIME_LIMIT))

@@ -7,15 +7,6 @@ import pytest
 from ansible_collections.sso.onelogin.plugins.plugin_utils import _options
 
 
-UNIT_TIME_LIMIT = 60  # seconds; pytest.ini gives the integration tests longer
-
-
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if item.get_closest_marker('timeout') is None and '/tests/unit/' in str(item.fspath):
-            item.add_marker(pytest.mark.timeout(UNIT_TIME_LIMIT))
-
-
 @pytest.fixture(autouse=True)
 def fresh_resolution_memo():
     """Each test starts with an empty per-process memo of resolved settings, as a new worker does."""
