@@ -69,9 +69,10 @@ def exchanges(server):
     return server.state.stats()['exchanges']
 
 
-def cached(cache, settings):
+def cached(cache, settings, now=None):
+    """The record in ``cache``, read back against ``now`` (a FakeClock; default: the real clock)."""
     with cache.entry(settings.cache_key) as entry:
-        return entry.read()
+        return entry.read(now)
 
 
 # -- mint once, then reuse ------------------------------------------------------------------------------------------
@@ -242,7 +243,7 @@ def test_check_mode_does_not_replace_a_stale_v1_token(start_emulator, settings_f
     clock.advance(LIFETIME)
     assert obtain(settings, check_mode=True, cache=cache, now=clock, sleep=never_sleep) == Outcome(None, False)
     assert exchanges(server) == 1
-    assert cached(cache, settings) == minted.record
+    assert cached(cache, settings, now=clock) == minted.record
 
 
 def test_check_mode_obtains_a_v2_token(emulator, settings_for, cache):
@@ -274,7 +275,7 @@ def test_a_v2_token_near_its_end_is_waited_out(start_emulator, settings_for, cac
     assert outcome.record['expires_at'] - clock() > MIN_TTL
     assert server.state.use(outcome.record['access_token']) is not None  # the emulator accepts it now
     assert exchanges(server) == 2
-    assert cached(cache, settings)['access_token'] == outcome.record['access_token']
+    assert cached(cache, settings, now=clock)['access_token'] == outcome.record['access_token']
 
 
 def test_a_v2_lifetime_not_above_min_ttl_is_an_error(start_emulator, settings_for, cache):
@@ -289,7 +290,7 @@ def test_a_v2_lifetime_not_above_min_ttl_is_an_error(start_emulator, settings_fo
     assert 'secret-e-0123456789' not in message
     assert len(clock.sleeps) == 1
     assert exchanges(server) == 2
-    assert cached(cache, settings) is None
+    assert cached(cache, settings, now=clock) is None
 
 
 def test_a_short_v1_token_is_an_error_without_waiting(start_emulator, settings_for, cache):
@@ -301,7 +302,7 @@ def test_a_short_v1_token_is_an_error_without_waiting(start_emulator, settings_f
         obtain(settings, cache=cache, now=clock, sleep=never_sleep)
     assert 'ONELOGIN_MIN_TTL' in str(caught.value)
     assert exchanges(server) == 1
-    assert cached(cache, settings) is None
+    assert cached(cache, settings, now=clock) is None
 
 
 def test_a_failed_exchange_caches_nothing(emulator, settings_for, cache):
@@ -527,3 +528,184 @@ def test_revoke_drops_the_token_from_the_persistent_cache_too(emulator, settings
     assert revoke(settings_for(emulator), access_token=token) == token
     assert cached(TokenCache(persistent.cache_dir, checked=True), persistent) is None
     assert obtain(persistent).record['access_token'] != token
+
+
+# -- helpers for the hardening tests ---------------------------------------------------------------------------------
+
+def direct_settings(server, client_id, client_secret, **values):
+    """Settings as ``_options`` builds them now: ``cache_dir`` is the absolute, unchecked persistent folder in
+    every mode (the cache checks, creates and pins it at each use)."""
+    from ansible_collections.sso.onelogin.plugins.plugin_utils import _options
+    _options.definitions()  # Settings.where() needs the option definitions
+    values.setdefault('cache_dir', None)
+    return _options.Settings(client_id=client_id, client_secret=client_secret, base_url=server.url, **values)
+
+
+def planted_record(settings, token='tok-planted-by-someone-else', **changes):
+    import time
+    record = {'format': 'sso.onelogin/token-cache/1', 'access_token': token, 'token_type': 'bearer',
+              'created_at': '2026-01-01T00:00:00Z', 'expires_at': time.time() + 3600, 'account_id': 1,
+              'api_url': 'http://attacker.invalid', 'token_api': settings.token_api,
+              'client_id': settings.client_id, 'minted_by': None}
+    record.update(changes)
+    return record
+
+
+def entry_file(directory, settings, suffix='.json'):
+    return os.path.join(str(directory), settings.cache_key + suffix)
+
+
+# -- D3: a record is handed out only for the settings it was minted for, with their api_url ------------------------
+
+@pytest.mark.parametrize('field, value', [('api_url', 'http://attacker.invalid'), ('client_id', 'someone-else'),
+                                          ('token_api', 'v1')])
+def test_a_cached_record_for_other_settings_is_a_miss(emulator, settings_for, cache, field, value):
+    import json
+    settings = settings_for(emulator)
+    obtain(settings, cache=cache)
+    planted = planted_record(settings, api_url=emulator.url)
+    planted[field] = value
+    with open(entry_file(cache.directory, settings), 'w', encoding='utf-8') as handle:
+        json.dump(planted, handle)
+    outcome = obtain(settings, cache=cache)
+    assert outcome.minted is True
+    assert outcome.record['access_token'] != planted['access_token']
+    assert outcome.record['api_url'] == emulator.url
+    assert emulator.accepts(outcome.record['access_token'])
+    assert cached(cache, settings)['access_token'] == outcome.record['access_token']  # the planted one is replaced
+
+
+FLIPPER = r'''
+import os, sys, threading
+link, private, attacker, planted_path, planted_text = sys.argv[1:6]
+stop = threading.Event()
+
+def watch():
+    sys.stdin.read()  # the test closes the pipe to stop us
+    stop.set()
+
+threading.Thread(target=watch, daemon=True).start()
+
+def point(target):
+    tmp = link + '.new'
+    if os.path.lexists(tmp):
+        os.unlink(tmp)
+    os.symlink(target, tmp)
+    os.replace(tmp, link)
+
+def plant():
+    try:
+        with open(planted_path) as handle:
+            if handle.read() == planted_text:
+                return
+    except OSError:
+        pass
+    with open(planted_path + '.tmp', 'w') as handle:
+        handle.write(planted_text)
+    os.replace(planted_path + '.tmp', planted_path)
+
+plant()
+point(private)
+sys.stdout.write('ready\n')
+sys.stdout.flush()
+flips = 0
+while not stop.is_set():
+    point(attacker if flips % 2 == 0 else private)
+    flips += 1
+    if flips % 16 == 0:
+        plant()
+point(private)
+sys.stdout.write('%d\n' % flips)
+sys.stdout.flush()
+'''
+
+
+def test_a_folder_flipped_by_another_process_never_yields_a_planted_record(emulator, clean_env, tmp_path):
+    """Another process flips the cache folder's parent between a private folder and a 0777 one with a planted
+    record, as fast as it can, while this process asks for the token 150 times: every call uses one folder
+    throughout, and no call hands out a record it did not validate."""
+    import json
+    import subprocess
+    import sys
+    private, attacker = tmp_path / 'private', tmp_path / 'attacker'
+    (private / 'tokens').mkdir(parents=True, mode=0o700)
+    (attacker / 'tokens').mkdir(parents=True)
+    os.chmod(str(attacker / 'tokens'), 0o777)
+    link = tmp_path / 'cache-link'
+    settings = direct_settings(emulator, emulator.client_id, emulator.client_secret, cache='persistent',
+                               cache_dir=str(link / 'tokens'))
+    planted = planted_record(settings)
+    planted_path = entry_file(attacker / 'tokens', settings)
+    flipper = subprocess.Popen(
+        [sys.executable, '-c', FLIPPER, str(link), str(private), str(attacker), planted_path, json.dumps(planted)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    outcomes, refusals, errors = [], [], []
+    try:
+        assert flipper.stdout.readline() == 'ready\n'
+        for dummy in range(150):
+            try:
+                outcomes.append(obtain(settings).record)
+            except OneLoginError as exc:
+                refusals.append(str(exc))
+            except Exception as exc:  # pylint: disable=broad-except  # reported below, after the planted check
+                errors.append('%s: %s' % (type(exc).__name__, exc))
+        flips = int(flipper.communicate(input='', timeout=60)[0])
+    finally:
+        if flipper.poll() is None:
+            flipper.kill()
+            flipper.wait(timeout=30)
+    assert flips > 0
+    issued = set(emulator.issued_tokens())
+    for record in outcomes:
+        assert record['access_token'] != planted['access_token']
+        assert record['access_token'] in issued
+        assert record['api_url'] == emulator.url
+    assert errors == []
+    assert outcomes, 'no call got through while the folder was private'
+    assert refusals, 'no call saw the other folder: the race was not exercised'
+    for message in refusals:
+        assert 'writable by group or others' in message and str(link / 'tokens') in message
+    # The private folder was used throughout: one token, minted once; nothing was created in the other folder.
+    assert len({record['access_token'] for record in outcomes}) == 1
+    assert emulator.stats()['exchanges'] == 1
+    assert os.listdir(str(attacker / 'tokens')) == [os.path.basename(planted_path)]
+
+
+# -- D8: an absurd expiry in the cache is a miss, replaced by the next token -----------------------------------------
+
+@pytest.mark.parametrize('expiry', ['Infinity', 'NaN', '1e300', '-1e300'])
+def test_an_absurd_cached_expiry_is_replaced_and_the_fact_works(emulator, settings_for, cache, expiry):
+    import json
+    settings = settings_for(emulator)
+    obtain(settings, cache=cache)
+    path = entry_file(cache.directory, settings)
+    with open(path, encoding='utf-8') as handle:
+        stored = json.load(handle)
+    with open(path, 'w', encoding='utf-8') as handle:
+        handle.write(json.dumps(dict(stored, expires_at='X')).replace('"X"', expiry))
+    outcome = obtain(settings, cache=cache)
+    assert outcome.minted is True
+    fact = as_fact(outcome.record)
+    assert 0 < fact['expires_in'] <= 36000
+    with open(path, encoding='utf-8') as handle:
+        assert json.load(handle)['expires_at'] == outcome.record['expires_at']
+
+
+# -- D13: through the door, a lock that is a symlink or an entry that is a folder is a clear failure ------------------
+
+@pytest.mark.parametrize('obstacle', ['lock-symlink', 'entry-folder'])
+def test_the_module_names_a_cache_file_that_is_not_a_file(run_action, emulator, creds, run_cache, tmp_path, obstacle):
+    from ansible_collections.sso.onelogin.plugins.plugin_utils import _options
+    settings = _options.resolve(dict(creds), door=_options.MODULE)
+    run_cache.mkdir(mode=0o700)
+    if obstacle == 'lock-symlink':
+        path = entry_file(run_cache, settings, '.lock')
+        os.symlink(str(tmp_path / 'elsewhere'), path)
+    else:
+        path = entry_file(run_cache, settings)
+        os.mkdir(path)
+    result = run_action(dict(creds))
+    assert result.get('failed') is True
+    assert path in result['msg'] and 'Remove it' in result['msg']
+    assert 'Unexpected' not in result['msg'] and 'report' not in result['msg']
+    assert emulator.stats()['exchanges'] == 0
