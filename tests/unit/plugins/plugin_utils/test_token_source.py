@@ -11,7 +11,8 @@ import pytest
 
 from ansible_collections.sso.onelogin.plugins.plugin_utils._cache import TokenCache
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
-from ansible_collections.sso.onelogin.plugins.plugin_utils._token_source import Outcome, as_fact, obtain, revoke
+from ansible_collections.sso.onelogin.plugins.plugin_utils._token_source import (Outcome, as_fact, failure_window, obtain,
+                                                                                 revoke)
 
 
 T0 = 1700000000.0  # 2023-11-14T22:13:20Z
@@ -709,3 +710,214 @@ def test_the_module_names_a_cache_file_that_is_not_a_file(run_action, emulator, 
     assert path in result['msg'] and 'Remove it' in result['msg']
     assert 'Unexpected' not in result['msg'] and 'report' not in result['msg']
     assert emulator.stats()['exchanges'] == 0
+
+
+# -- D4: a failed exchange is remembered briefly, so the workers that waited for it do not each retry ---------------
+
+FAULT_503 = {'fault': 'status', 'code': 503}
+
+
+@pytest.fixture
+def failing(start_emulator, settings_for):
+    """``(server, settings, clock)``: an emulator whose token endpoint answers 503 for a while; retries off."""
+    clock = FakeClock()
+    server = start_emulator({'client-r': 'secret-r-0123456789'}, clock=clock)
+    server.state.add_faults([FAULT_503] * 20)
+    settings = settings_for(api_url=server.url, client_id='client-r', client_secret='secret-r-0123456789',
+                            retry_timeout=0)
+    return server, settings, clock
+
+
+def test_the_failure_window(settings_for, emulator):
+    assert [failure_window(settings_for(emulator, retry_timeout=seconds)) for seconds in (0, 4, 6, 30, 60, 600)] \
+        == [5, 5, 6, 30, 60, 60]
+
+
+def test_a_failed_exchange_is_remembered_then_tried_again(failing, cache):
+    server, settings, clock = failing
+    with pytest.raises(OneLoginError) as first:
+        obtain(settings, cache=cache, now=clock, sleep=never_sleep)
+    assert 'HTTP 503' in str(first.value) and exchanges(server) == 1
+    clock.advance(2)
+    with pytest.raises(OneLoginError) as second:  # a worker that waited for the lock
+        obtain(settings, cache=cache, now=clock, sleep=never_sleep)
+    assert exchanges(server) == 1  # not asked again
+    message = str(second.value)
+    assert message.startswith(str(first.value))
+    assert 'Remembered' in message and '2 s ago' in message and 'within 5 s' in message
+    assert 'secret-r-0123456789' not in message
+    clock.advance(failure_window(settings))  # past the window: a later task tries again
+    with pytest.raises(OneLoginError) as third:
+        obtain(settings, cache=cache, now=clock, sleep=never_sleep)
+    assert 'Remembered' not in str(third.value) and exchanges(server) == 2
+    server.state.faults.clear()
+    clock.advance(failure_window(settings) - 1)  # within the new window: still remembered
+    with pytest.raises(OneLoginError):
+        obtain(settings, cache=cache, now=clock, sleep=never_sleep)
+    clock.advance(1)
+    assert obtain(settings, cache=cache, now=clock, sleep=never_sleep).minted is True  # recovered
+    assert exchanges(server) == 3
+    assert not os.path.exists(os.path.join(cache.directory, settings.cache_key + '.failure'))  # forgotten
+
+
+BAD_FAILED_AT = [('future', 'FUTURE'), ('infinity', 'Infinity'), ('nan', 'NaN'), ('minus-1e300', '-1e300'),
+                 ('a-string', '"yesterday"'), ('a-bool', 'true')]
+
+
+@pytest.mark.parametrize('failed_at', [row[1] for row in BAD_FAILED_AT], ids=[row[0] for row in BAD_FAILED_AT])
+def test_a_remembered_failure_with_an_absurd_time_is_ignored(failing, cache, failed_at):
+    import json
+    server, settings, clock = failing
+    with pytest.raises(OneLoginError):
+        obtain(settings, cache=cache, now=clock, sleep=never_sleep)
+    with pytest.raises(OneLoginError, match='Remembered'):
+        obtain(settings, cache=cache, now=clock, sleep=never_sleep)
+    assert exchanges(server) == 1
+    path = os.path.join(cache.directory, settings.cache_key + '.failure')
+    with open(path, encoding='utf-8') as handle:
+        stored = json.load(handle)
+    assert set(stored) == {'format', 'failed_at', 'message'}
+    text = json.dumps(dict(stored, failed_at='X')).replace('"X"', failed_at.replace('FUTURE', repr(clock() + 1000)))
+    with open(path, 'w', encoding='utf-8') as handle:
+        handle.write(text)
+    with pytest.raises(OneLoginError) as caught:
+        obtain(settings, cache=cache, now=clock, sleep=never_sleep)
+    assert 'Remembered' not in str(caught.value)
+    assert exchanges(server) == 2
+
+
+@pytest.mark.parametrize('message', [12, None, '', 'x' * 5000, 'line\x00break'])
+def test_a_remembered_failure_with_a_bad_message_is_ignored(failing, cache, message):
+    import json
+    server, settings, clock = failing
+    with pytest.raises(OneLoginError):
+        obtain(settings, cache=cache, now=clock, sleep=never_sleep)
+    path = os.path.join(cache.directory, settings.cache_key + '.failure')
+    with open(path, encoding='utf-8') as handle:
+        stored = json.load(handle)
+    with open(path, 'w', encoding='utf-8') as handle:
+        json.dump(dict(stored, message=message), handle)
+    with pytest.raises(OneLoginError) as caught:
+        obtain(settings, cache=cache, now=clock, sleep=never_sleep)
+    assert 'Remembered' not in str(caught.value) and exchanges(server) == 2
+
+
+def test_a_remembered_failure_never_hides_a_usable_token(start_emulator, settings_for, cache):
+    clock = FakeClock()
+    server = start_emulator({'client-u': 'secret-u-0123456789'}, clock=clock)
+    settings = settings_for(api_url=server.url, client_id='client-u', client_secret='secret-u-0123456789',
+                            retry_timeout=0)
+    token = obtain(settings, cache=cache, now=clock, sleep=never_sleep).record['access_token']
+    server.state.add_faults([FAULT_503] * 5)
+    with pytest.raises(OneLoginError):  # a forced renewal fails
+        obtain(settings, renew_for='task-1', cache=cache, now=clock, sleep=never_sleep)
+    assert exchanges(server) == 2
+    with pytest.raises(OneLoginError, match='Remembered'):  # the same task on the next host: at once
+        obtain(settings, renew_for='task-1', cache=cache, now=clock, sleep=never_sleep)
+    assert exchanges(server) == 2
+    kept = obtain(settings, cache=cache, now=clock, sleep=never_sleep)  # an unforced caller: the good token
+    assert kept.minted is False and kept.record['access_token'] == token
+    assert exchanges(server) == 2
+
+
+def test_check_mode_v1_with_a_remembered_failure_mints_nothing_and_does_not_fail(start_emulator, settings_for, cache):
+    clock = FakeClock()
+    server = start_emulator({'client-k': 'secret-k-0123456789'}, clock=clock)
+    server.state.add_faults([FAULT_503] * 5)
+    settings = settings_for(api_url=server.url, client_id='client-k', client_secret='secret-k-0123456789',
+                            token_api='v1', retry_timeout=0)
+    with pytest.raises(OneLoginError):
+        obtain(settings, cache=cache, now=clock, sleep=never_sleep)
+    assert obtain(settings, check_mode=True, cache=cache, now=clock, sleep=never_sleep) == Outcome(None, False)
+    with pytest.raises(OneLoginError, match='Remembered'):
+        obtain(settings, cache=cache, now=clock, sleep=never_sleep)
+    assert exchanges(server) == 1
+
+
+def test_with_cache_none_nothing_is_remembered(failing, run_cache_dir):
+    server, dummy_settings, clock = failing
+    from ansible_collections.sso.onelogin.plugins.plugin_utils import _options
+    settings = _options.resolve({'api_url': server.url, 'client_id': 'client-r',
+                                 'client_secret': 'secret-r-0123456789', 'retry_timeout': 0, 'cache': 'none'})
+    for dummy in range(2):
+        with pytest.raises(OneLoginError) as caught:
+            obtain(settings, now=clock, sleep=never_sleep)
+        assert 'Remembered' not in str(caught.value)
+    assert exchanges(server) == 2
+    assert not os.path.exists(run_cache_dir)
+
+
+def test_a_remembered_failure_holds_no_secret(emulator, settings_for, cache):
+    wrong = 'wrong-secret-that-must-not-be-stored-4242'
+    settings = settings_for(api_url=emulator.url, client_id=emulator.client_id, client_secret=wrong, retry_timeout=0)
+    with pytest.raises(OneLoginError):
+        obtain(settings, cache=cache)
+    with pytest.raises(OneLoginError) as caught:
+        obtain(settings, cache=cache)
+    assert 'credentials were rejected' in str(caught.value) and 'Remembered' in str(caught.value)
+    assert emulator.stats()['exchanges'] == 1
+    for name in os.listdir(cache.directory):
+        with open(os.path.join(cache.directory, name), 'rb') as handle:
+            assert wrong.encode() not in handle.read()
+    assert stat.S_IMODE(os.stat(os.path.join(cache.directory, settings.cache_key + '.failure')).st_mode) == 0o600
+
+
+# -- D14: a revoked token is dropped from every cache the settings can reach ---------------------------------------
+
+@pytest.fixture
+def two_settings(emulator, run_cache_dir, tmp_path):
+    """``(run, persistent, folder)``: the same credentials with cache=run and cache=persistent, and a custom
+    cache_dir; built as ``_options`` builds them now (cache_dir set in every mode)."""
+    folder = tmp_path / 'custom-tokens'
+    run = direct_settings(emulator, emulator.client_id, emulator.client_secret, cache='run', cache_dir=str(folder))
+    kept = direct_settings(emulator, emulator.client_id, emulator.client_secret, cache='persistent',
+                           cache_dir=str(folder))
+    return run, kept, folder
+
+
+def test_a_revoke_in_the_default_mode_drops_the_token_from_a_configured_cache_dir(emulator, two_settings):
+    run, kept, folder = two_settings
+    token = obtain(run).record['access_token']
+    assert obtain(kept).record['access_token'] == token  # v2: the same token, now in the custom folder too
+    assert revoke(run) == token
+    assert not emulator.accepts(token)
+    assert cached(TokenCache(str(folder), persistent=True), kept) is None
+    assert cached(TokenCache(), run) is None
+    renewed = obtain(kept)
+    assert renewed.minted and renewed.record['access_token'] != token
+    assert emulator.accepts(renewed.record['access_token'])
+
+
+def test_a_revoke_with_cache_persistent_drops_the_token_from_the_run_cache_too(emulator, two_settings):
+    run, kept, dummy_folder = two_settings
+    token = obtain(run).record['access_token']
+    assert obtain(kept).record['access_token'] == token
+    assert revoke(kept) == token
+    assert cached(TokenCache(), run) is None
+    renewed = obtain(run)
+    assert renewed.minted and renewed.record['access_token'] != token
+
+
+def test_a_revoke_leaves_an_unsafe_folder_untouched_and_says_so(emulator, two_settings):
+    import json
+    run, kept, folder = two_settings
+    token = obtain(run).record['access_token']
+    folder.mkdir()
+    folder.chmod(0o777)
+    stale = entry_file(folder, run)
+    with open(stale, 'w', encoding='utf-8') as handle:
+        json.dump(planted_record(run, token=token, api_url=emulator.url), handle)
+    warnings = []
+    assert revoke(run, warnings=warnings) == token
+    assert os.path.exists(stale)  # not touched
+    assert sorted(os.listdir(str(folder))) == [os.path.basename(stale)]
+    assert len(warnings) == 1 and str(folder) in warnings[0] and 'writable by group or others' in warnings[0]
+    assert token not in warnings[0]
+
+
+def test_a_revoke_creates_no_folder(emulator, two_settings, tmp_path):
+    run, dummy_kept, folder = two_settings
+    token = obtain(run).record['access_token']
+    assert revoke(run) == token
+    assert not os.path.lexists(str(folder))
+    assert not os.path.lexists(str(tmp_path / 'xdg'))  # the default persistent folder neither
