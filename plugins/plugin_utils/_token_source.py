@@ -107,8 +107,9 @@ def obtain(settings, renew_for=None, check_mode=False, cache=None, now=time.time
         if remembered is not None:
             message, failed_at = remembered
             raise OneLoginError(
-                '%s (Remembered: this failure happened %d s ago in another worker or run with these credentials; '
-                'the token request is not repeated within %d s of a failure. A later task tries again after that.)',
+                '%s (Remembered: a token request with these credentials failed this way %d s ago, in this or '
+                'another worker or run; it is not repeated within %d s of a failure, so that the workers waiting '
+                'for it do not each retry. A later task tries again after that.)',
                 message, int(max(0, moment - failed_at)), window)
         # Retries (and the waits below) happen under the lock: the others wait for this one token.
         try:
