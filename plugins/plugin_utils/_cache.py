@@ -30,6 +30,9 @@ the next token minted replaces it.
 
 from __future__ import annotations
 
+# OneLoginError(fixed_text, *values) formats the values itself, after scrubbing them (see _errors):
+# pylint: disable=raising-format-tuple
+
 import contextlib
 import errno
 import fcntl

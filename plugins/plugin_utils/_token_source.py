@@ -14,6 +14,9 @@ imported only when OneLogin has to be called.
 
 from __future__ import annotations
 
+# OneLoginError(fixed_text, *values) formats the values itself, after scrubbing them (see _errors):
+# pylint: disable=raising-format-tuple
+
 import time
 from collections import namedtuple
 
