@@ -15,46 +15,64 @@ credential set: a JSON file (mode 0600, replaced atomically) and a lock file. An
 racing on a cold cache make exactly one token exchange. The kernel drops a lock when its holder
 dies, so a killed worker never blocks the others. The client secret is never stored.
 
-With ``cache=persistent`` the same kind of store lives in a per-user folder that outlives the run
-(:func:`persistent_directory` checks it), so later and concurrent runs share one token.
+With ``cache=persistent`` the same kind of store lives in a per-user folder that outlives the run,
+so later and concurrent runs share one token.
+
+The folder is pinned: every use opens it once (``O_DIRECTORY | O_NOFOLLOW``), checks the open
+descriptor (a folder, owned by the current user, not writable by group or others), and does every
+lock, read, write, replace and unlink relative to that descriptor. Swapping the folder (or a
+symbolic link among its parents) for another one while it is in use changes nothing for that use:
+the kernel resolves the path once, at the open. A leaf that is itself a symbolic link is refused.
+
+Everything read back from a cache file is bounded: a record that fails the checks is a miss, and
+the next token minted replaces it.
 """
 
 from __future__ import annotations
 
+# OneLoginError(fixed_text, *values) formats the values itself, after scrubbing them (see _errors):
+# pylint: disable=raising-format-tuple
+
 import contextlib
+import errno
 import fcntl
 import json
+import math
 import os
 import stat
-import tempfile
 
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
 
 FORMAT = 'sso.onelogin/token-cache/1'
+FAILURE_FORMAT = 'sso.onelogin/token-failure/1'
 RUN_FOLDER = 'sso_onelogin_tokens'
 _FIELDS = ('access_token', 'token_type', 'created_at', 'expires_at', 'account_id', 'api_url', 'token_api',
            'client_id', 'minted_by')
+
+# Bounds of what is accepted from a cache file. OneLogin documents a token lifetime of 10 hours:
+# an expiry further ahead than ten lifetimes, or more than a day past, is not a token of ours.
+TOKEN_LIFETIME = 36000
+MAX_AHEAD = 10 * TOKEN_LIFETIME
+MAX_BEHIND = 86400
+MAX_FILE = 64 * 1024  # bytes read from a cache file; a longer one is not ours
+MAX_TOKEN = 8192
+MAX_SHORT = 256  # token_type, created_at, minted_by, token_api
+MAX_TEXT = 2048  # api_url, client_id
+MAX_MESSAGE = 2000  # the text of a remembered failure
+CLOCK_SLACK = 1.0  # seconds a remembered failure may lie "in the future" (another process's clock reading)
+
+_O_CLOEXEC = getattr(os, 'O_CLOEXEC', 0)
+_O_NOFOLLOW = getattr(os, 'O_NOFOLLOW', 0)
+_DIR_FLAGS = os.O_RDONLY | getattr(os, 'O_DIRECTORY', 0) | _O_NOFOLLOW | _O_CLOEXEC
+_READ_FLAGS = os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC | getattr(os, 'O_NONBLOCK', 0)  # a FIFO must not block
+_LOCK_FLAGS = os.O_RDWR | os.O_CREAT | _O_NOFOLLOW | _O_CLOEXEC
+_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC
 
 
 def run_directory():
     """The cache folder of the current run, inside ansible-core's per-run local temp directory."""
     from ansible import constants as C
     return os.path.join(C.DEFAULT_LOCAL_TMP, RUN_FOLDER)
-
-
-def _ensure_private_dir(path):
-    try:
-        os.mkdir(path, 0o700)
-    except FileExistsError:
-        pass
-    except OSError as exc:
-        raise OneLoginError('Cannot create the OneLogin token cache folder %s: %s.' % (path, exc.strerror)) from None
-    info = os.lstat(path)
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
-        raise OneLoginError('The OneLogin token cache folder %s is not a folder owned by the current user; '
-                            'refusing to use it.' % path)
-    if stat.S_IMODE(info.st_mode) & 0o077:
-        os.chmod(path, 0o700)
 
 
 def default_persistent_directory():
@@ -66,100 +84,423 @@ def default_persistent_directory():
 def persistent_directory(path, where):
     """Check (and create if missing) the folder of the persistent cache; return its absolute path.
 
-    ``where`` says in words where the ``cache_dir`` option is set, for the error messages. The folder
-    must be owned by the current user and not writable by group or others: another user able to
-    drop files there could hand this user a token of their choosing.
+    Kept for callers that check the folder ahead of use. The check that counts is the one every use
+    of the cache makes on its open descriptor (:class:`TokenCache`): a path checked here can be
+    swapped before it is used.
     """
-    path = os.path.abspath(os.path.expanduser(path or default_persistent_directory()))
-    if not os.path.lexists(path):
-        try:
-            os.makedirs(path, 0o700)  # the mode applies to the folder itself; parents get the usual mode
-        except FileExistsError:
-            pass
-        except OSError as exc:
-            raise OneLoginError('Cannot create the OneLogin persistent cache folder %s (%s). Choose a folder you can '
-                                'write with %s.' % (path, exc.strerror, where)) from None
-    try:
-        info = os.stat(path)
-    except OSError as exc:
-        raise OneLoginError('Cannot use the OneLogin persistent cache folder %s (%s). Check %s.'
-                            % (path, exc.strerror, where)) from None
-    if not stat.S_ISDIR(info.st_mode):
-        raise OneLoginError('The OneLogin persistent cache folder %s is not a folder. Check %s.' % (path, where))
-    if info.st_uid != os.geteuid():
-        raise OneLoginError('The OneLogin persistent cache folder %s is owned by another user; use a folder of your '
-                            'own. Check %s.' % (path, where))
-    mode = stat.S_IMODE(info.st_mode)
-    if mode & 0o022:
-        raise OneLoginError('The OneLogin persistent cache folder %s is writable by group or others (mode %04o); '
-                            'make it private (chmod 700) or choose another folder with %s.' % (path, mode, where))
+    path = _absolute(path or default_persistent_directory())
+    os.close(_open_folder(path, persistent=True, where=where, create=True))
     return path
+
+
+def _absolute(path):
+    return os.path.abspath(os.path.expanduser(path))
+
+
+def _where(where):
+    """The "where to set it" text of cache_dir: ``where`` may be a text or a function that returns it."""
+    if callable(where):
+        return where()
+    return where or 'the cache_dir option (the ONELOGIN_CACHE_DIR environment variable)'
+
+
+def _cannot(persistent, path, where, exc):
+    if persistent:
+        return OneLoginError('Cannot use the OneLogin persistent cache folder %s (%s). Check %s.',
+                             path, exc.strerror, _where(where))
+    return OneLoginError('Cannot use the OneLogin token cache folder %s (%s); refusing to use it.', path, exc.strerror)
+
+
+def _refuse_open(path, persistent, where, exc):
+    """The error for a folder that cannot be opened as a folder without following a link."""
+    try:
+        info = os.lstat(path)  # only to say what is in the way; nothing is opened through it
+    except OSError:
+        info = None
+    if info is not None and stat.S_ISLNK(info.st_mode):
+        if persistent:
+            return OneLoginError(
+                'The OneLogin persistent cache folder %s is a symbolic link; refusing to follow it, because where it '
+                'points can change between two uses. Set %s to the folder itself, or replace the link with a folder.',
+                path, _where(where))
+        return OneLoginError('The OneLogin token cache folder %s is a symbolic link; refusing to use it.', path)
+    if info is None and exc.errno == errno.ENOTDIR:  # a parent is not a folder: the folder cannot be made
+        return _cannot_create(persistent, path, where, exc)
+    if exc.errno == errno.ENOTDIR:
+        if persistent:
+            return OneLoginError('The OneLogin persistent cache folder %s is not a folder. Check %s.',
+                                 path, _where(where))
+        return OneLoginError('The OneLogin token cache folder %s is not a folder; refusing to use it.', path)
+    return _cannot(persistent, path, where, exc)
+
+
+def _make_folders(path, persistent, where):
+    """Create ``path`` (the persistent cache: and its missing parents) at mode 0700; return a descriptor of it.
+
+    Each folder is made relative to the descriptor of its parent and opened without following a
+    link, then set to 0700 on its descriptor, whatever the umask.
+    """
+    missing = []
+    parent = path
+    while True:
+        parent, name = os.path.split(parent)
+        missing.append(name)
+        if not persistent or os.path.lexists(parent) or parent == os.path.dirname(parent):
+            break
+    missing.reverse()
+    try:
+        fd = os.open(parent, os.O_RDONLY | getattr(os, 'O_DIRECTORY', 0) | _O_CLOEXEC)  # parents: resolved once
+    except OSError as exc:
+        raise _cannot_create(persistent, path, where, exc) from None
+    try:
+        for name in missing:
+            try:
+                os.mkdir(name, 0o700, dir_fd=fd)
+                made = True
+            except FileExistsError:
+                made = False  # another worker was first: use it if it passes the checks
+            except OSError as exc:
+                raise _cannot_create(persistent, path, where, exc) from None
+            try:
+                child = os.open(name, _DIR_FLAGS, dir_fd=fd)
+            except OSError as exc:
+                raise _refuse_open(os.path.join(parent, name), persistent, where, exc) from None
+            os.close(fd)
+            fd = child
+            parent = os.path.join(parent, name)
+            if made:
+                os.fchmod(fd, 0o700)
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _cannot_create(persistent, path, where, exc):
+    if persistent:
+        return OneLoginError('Cannot create the OneLogin persistent cache folder %s (%s). Choose a folder you can '
+                             'write with %s.', path, exc.strerror, _where(where))
+    return OneLoginError('Cannot create the OneLogin token cache folder %s: %s.', path, exc.strerror)
+
+
+def _open_folder(path, persistent, where, create):
+    """Open and check the cache folder ``path``; return its descriptor, or None if missing and not ``create``.
+
+    The checks are made on the descriptor, so what is checked is what is used.
+    """
+    try:
+        fd = os.open(path, _DIR_FLAGS)
+    except FileNotFoundError:
+        if not create:
+            return None
+        fd = _make_folders(path, persistent, where)
+    except OSError as exc:
+        raise _refuse_open(path, persistent, where, exc) from None
+    try:
+        _check_folder(fd, path, persistent, where)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _check_folder(fd, path, persistent, where):
+    info = os.fstat(fd)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+        if persistent and stat.S_ISDIR(info.st_mode):
+            raise OneLoginError('The OneLogin persistent cache folder %s is owned by another user; refusing to use '
+                                'it. Use a folder of your own: check %s.', path, _where(where))
+        if persistent:
+            raise OneLoginError('The OneLogin persistent cache folder %s is not a folder. Check %s.',
+                                path, _where(where))
+        raise OneLoginError('The OneLogin token cache folder %s is not a folder owned by the current user; '
+                            'refusing to use it.', path)
+    mode = stat.S_IMODE(info.st_mode)
+    if persistent and mode & 0o022:
+        raise OneLoginError('The OneLogin persistent cache folder %s is writable by group or others (mode %04o); '
+                            'refusing to use it. Make it private (chmod 700) or choose another folder with %s.',
+                            path, mode, _where(where))
+    if not persistent and mode & 0o077:
+        os.fchmod(fd, 0o700)  # the run folder is the collection's own: keep it private
 
 
 class TokenCache:
     """A folder of token entries guarded by per-entry ``fcntl`` locks.
 
-    ``checked``: the folder was already checked by :func:`persistent_directory` and is the user's own
-    choice, so it is used as it is (the run folder, by contrast, is created and kept at 0700 here).
+    ``persistent`` (``checked``, its old name): the folder is the user's choice (``cache=persistent``).
+    It is checked at every use and refused when it is not private; missing, it is created with its
+    missing parents. The run folder, by contrast, is created if missing (its parent must exist) and
+    kept at 0700. ``where``: where ``cache_dir`` is set, in words, or a function that returns that
+    text (called only for a message). ``create=False``: a missing folder is left missing, and
+    :meth:`entry` yields None.
     """
 
-    def __init__(self, directory=None, checked=False):
-        self.directory = directory or run_directory()
-        self.checked = checked
+    def __init__(self, directory=None, checked=False, where=None, create=True, persistent=False):
+        self.directory = _absolute(directory) if directory else run_directory()
+        self.persistent = bool(persistent or checked)
+        self.where = where
+        self.create = create
+
+    @property
+    def checked(self):
+        return self.persistent
 
     @contextlib.contextmanager
     def entry(self, key):
-        """Hold the exclusive lock of entry ``key`` and yield it for reading and writing."""
-        if not self.checked:
-            _ensure_private_dir(self.directory)
-        lock_path = os.path.join(self.directory, key + '.lock')
-        flags = os.O_RDWR | os.O_CREAT | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_CLOEXEC', 0)
-        fd = os.open(lock_path, flags, 0o600)
+        """Hold the exclusive lock of entry ``key`` and yield it for reading and writing.
+
+        The folder is opened and checked once, here; everything the entry does goes through that
+        descriptor. Yields None when the folder is missing and ``create`` is off.
+        """
+        dir_fd = _open_folder(self.directory, self.persistent, self.where, self.create)
+        if dir_fd is None:
+            yield None
+            return
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield CacheEntry(os.path.join(self.directory, key + '.json'))
+            lock_fd = _open_lock(dir_fd, key, self.directory)
+            try:
+                fcntl.flock(lock_fd, fcntl.LOCK_EX)
+                yield CacheEntry(dir_fd, key, self.directory)
+            finally:
+                os.close(lock_fd)  # closing the descriptor releases the lock
         finally:
-            os.close(fd)  # closing the descriptor releases the lock
+            os.close(dir_fd)
+
+
+def _open_lock(dir_fd, key, directory):
+    name = key + '.lock'
+    path = os.path.join(directory, name)
+    try:
+        fd = os.open(name, _LOCK_FLAGS, 0o600, dir_fd=dir_fd)
+    except OSError as exc:
+        raise _not_a_file(dir_fd, name, path, 'lock file', exc) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OneLoginError('The OneLogin token cache lock file %s is not a regular file; refusing to use it. '
+                                'Remove it: the collection makes a new one.', path)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _not_a_file(dir_fd, name, path, what, exc):
+    """The error for a cache file that is not a plain file (a link, a folder) or cannot be opened."""
+    try:
+        info = os.lstat(name, dir_fd=dir_fd)
+    except OSError:
+        info = None
+    if info is not None and stat.S_ISLNK(info.st_mode):
+        return OneLoginError('The OneLogin token cache %s %s is a symbolic link; refusing to follow it. Remove it: '
+                             'the collection makes a new one.', what, path)
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        return OneLoginError('The OneLogin token cache %s %s is a folder, not a file. Remove it: the collection makes '
+                             'a new one.', what, path)
+    return OneLoginError('Cannot use the OneLogin token cache %s %s (%s). Check the folder\'s permissions, or '
+                         'remove the file: the collection makes a new one.', what, path, exc.strerror)
+
+
+def _finite(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _text(value, limit, ascii_only=False):
+    """A non-empty string of at most ``limit`` printable characters (visible ASCII and spaces if ``ascii_only``)."""
+    return (isinstance(value, str) and 0 < len(value) <= limit and value.isprintable()
+            and (not ascii_only or value.isascii()))
+
+
+def valid_record(data, now):
+    """The token record of a cache file's ``data``, or None when any field is out of bounds.
+
+    ``now``: the current time in epoch seconds; the expiry must lie within a day before it and ten
+    token lifetimes after it.
+    """
+    if not isinstance(data, dict) or data.get('format') != FORMAT:
+        return None
+    expires_at = data.get('expires_at')
+    if not _finite(expires_at) or not now - MAX_BEHIND <= expires_at <= now + MAX_AHEAD:
+        return None
+    if not _text(data.get('access_token'), MAX_TOKEN, ascii_only=True):
+        return None
+    if not _text(data.get('created_at'), MAX_SHORT) or not _text(data.get('token_type'), MAX_SHORT):
+        return None
+    account_id = data.get('account_id')
+    if account_id is not None and (isinstance(account_id, bool) or not isinstance(account_id, int)
+                                   or abs(account_id) >= 2 ** 63):
+        return None
+    for name, limit in (('api_url', MAX_TEXT), ('client_id', MAX_TEXT), ('token_api', MAX_SHORT),
+                        ('minted_by', MAX_SHORT)):
+        value = data.get(name)
+        if value is not None and not _text(value, limit):
+            return None
+    record = {name: data.get(name) for name in _FIELDS}
+    record['expires_at'] = float(expires_at)
+    return record
 
 
 class CacheEntry:
-    """One credential set's token record on disk. Use only while holding its lock."""
+    """One credential set's token record (and remembered failure) on disk. Use only while holding its lock.
 
-    def __init__(self, path):
-        self.path = path
+    Every file operation is relative to the descriptor of the pinned folder.
+    """
 
-    def read(self):
+    def __init__(self, dir_fd, key, directory):
+        self.dir_fd = dir_fd
+        self.name = key + '.json'
+        self.failure_name = key + '.failure'
+        self.directory = directory
+
+    @property
+    def path(self):
+        return os.path.join(self.directory, self.name)
+
+    def read(self, now=None):
         """The stored record, or None when there is none or it cannot be trusted (treated as a miss)."""
-        try:
-            with open(self.path, 'r', encoding='utf-8') as handle:
-                data = json.load(handle)
-        except (OSError, ValueError):
-            return None
-        if not isinstance(data, dict) or data.get('format') != FORMAT:
-            return None
-        if not isinstance(data.get('access_token'), str) or not isinstance(data.get('expires_at'), (int, float)):
-            return None
-        return {name: data.get(name) for name in _FIELDS}
+        data = self._load(self.name, 'entry')
+        return valid_record(data, _now(now))
 
     def remove(self):
         """Forget the stored record; return whether there was one."""
-        try:
-            os.unlink(self.path)
-        except FileNotFoundError:
-            return False
-        return True
+        return self._unlink(self.name, 'entry')
 
     def write(self, record):
         """Store ``record`` atomically with mode 0600 (a reader sees the old file or the new one)."""
         data = {name: record.get(name) for name in _FIELDS}
         data['format'] = FORMAT
-        directory = os.path.dirname(self.path)
-        fd, tmp_path = tempfile.mkstemp(prefix='.entry-', dir=directory)  # created 0600
+        self._store(self.name, 'entry', data)
+
+    # -- a failed exchange, remembered briefly for the workers that waited for it ------------------------------------
+
+    def read_failure(self, now, window):
+        """``(message, failed_at)`` of a failure remembered less than ``window`` seconds ago, else None.
+
+        A record with a timestamp out of range (older than the window, or in the future) is ignored.
+        """
+        data = self._load(self.failure_name, 'failure record')
+        if not isinstance(data, dict) or data.get('format') != FAILURE_FORMAT:
+            return None
+        failed_at, message = data.get('failed_at'), data.get('message')
+        if not _finite(failed_at) or not now - window < failed_at <= now + CLOCK_SLACK:
+            return None
+        if not _text(message, MAX_MESSAGE):
+            return None
+        return message, float(failed_at)
+
+    def write_failure(self, message, failed_at):
+        """Remember a failure: its message (already free of secrets) and when it happened. Best effort."""
+        text = ''.join(char if char.isprintable() else ' ' for char in str(message)[:MAX_MESSAGE]) or 'failed'
+        with contextlib.suppress(OSError, OneLoginError):
+            self._store(self.failure_name, 'failure record',
+                        {'format': FAILURE_FORMAT, 'failed_at': float(failed_at), 'message': text})
+
+    def clear_failure(self):
+        with contextlib.suppress(OSError, OneLoginError):
+            self._unlink(self.failure_name, 'failure record')
+
+    # -- files, through the folder's descriptor ----------------------------------------------------------------------
+
+    def _load(self, name, what):
+        """The JSON content of file ``name``; None when missing, too large or not JSON. A non-file is an error."""
+        path = os.path.join(self.directory, name)
         try:
-            with os.fdopen(fd, 'w', encoding='utf-8') as handle:
-                json.dump(data, handle)
-            os.replace(tmp_path, self.path)
+            fd = os.open(name, _READ_FLAGS, dir_fd=self.dir_fd)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.EMLINK, errno.EISDIR, errno.ENXIO):
+                raise _not_a_file(self.dir_fd, name, path, what, exc) from None
+            return None  # unreadable: a miss, and the next write replaces it
+        try:
+            info = os.fstat(fd)
+            if stat.S_ISDIR(info.st_mode):
+                raise OneLoginError('The OneLogin token cache %s %s is a folder, not a file. Remove it: the '
+                                    'collection makes a new one.', what, path)
+            if not stat.S_ISREG(info.st_mode):
+                raise OneLoginError('The OneLogin token cache %s %s is not a regular file; refusing to use it. '
+                                    'Remove it: the collection makes a new one.', what, path)
+            if info.st_size > MAX_FILE:
+                return None
+            chunks, size = [], 0
+            while size <= MAX_FILE:
+                chunk = os.read(fd, MAX_FILE + 1 - size)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+            if size > MAX_FILE:
+                return None
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        try:
+            return json.loads(b''.join(chunks).decode('utf-8'))
+        except (ValueError, RecursionError):
+            return None
+
+    def _store(self, name, what, data):
+        path = os.path.join(self.directory, name)
+        payload = json.dumps(data).encode('utf-8')
+        tmp_name = None
+        for dummy in range(8):
+            candidate = '.entry-%s' % os.urandom(8).hex()
+            try:
+                fd = os.open(candidate, _TEMP_FLAGS, 0o600, dir_fd=self.dir_fd)
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise OneLoginError('Cannot write the OneLogin token cache %s %s (%s). Check that the folder is '
+                                    'writable and the disk not full.', what, path, exc.strerror) from None
+            tmp_name = candidate
+            break
+        if tmp_name is None:
+            raise OneLoginError('Cannot write the OneLogin token cache %s %s (no free temporary name).', what, path)
+        try:
+            try:
+                os.fchmod(fd, 0o600)
+                view = memoryview(payload)
+                while view:
+                    view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
+            os.replace(tmp_name, name, src_dir_fd=self.dir_fd, dst_dir_fd=self.dir_fd)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name, dir_fd=self.dir_fd)
+            if exc.errno in (errno.EISDIR, errno.ENOTEMPTY, errno.EEXIST):
+                raise OneLoginError('The OneLogin token cache %s %s is a folder, not a file. Remove it: the '
+                                    'collection makes a new one.', what, path) from None
+            raise OneLoginError('Cannot write the OneLogin token cache %s %s (%s). Check that the folder is writable '
+                                'and the disk not full.', what, path, exc.strerror) from None
         except BaseException:
             with contextlib.suppress(OSError):
-                os.unlink(tmp_path)
+                os.unlink(tmp_name, dir_fd=self.dir_fd)
             raise
+
+    def _unlink(self, name, what):
+        try:
+            os.unlink(name, dir_fd=self.dir_fd)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            if exc.errno in (errno.EISDIR, errno.EPERM):
+                try:
+                    is_dir = stat.S_ISDIR(os.lstat(name, dir_fd=self.dir_fd).st_mode)
+                except OSError:
+                    is_dir = False
+                if is_dir:
+                    raise OneLoginError('The OneLogin token cache %s %s is a folder, not a file. Remove it: the '
+                                        'collection makes a new one.', what,
+                                        os.path.join(self.directory, name)) from None
+            raise OneLoginError('Cannot remove the OneLogin token cache %s %s (%s). Remove it by hand.',
+                                what, os.path.join(self.directory, name), exc.strerror) from None
+        return True
+
+
+def _now(now):
+    if now is None:
+        import time
+        return time.time()
+    return now() if callable(now) else now

@@ -11,7 +11,8 @@ import pytest
 
 from ansible_collections.sso.onelogin.plugins.plugin_utils._cache import TokenCache
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
-from ansible_collections.sso.onelogin.plugins.plugin_utils._token_source import Outcome, as_fact, obtain, revoke
+from ansible_collections.sso.onelogin.plugins.plugin_utils._token_source import (Outcome, as_fact, failure_window, obtain,
+                                                                                 revoke)
 
 
 T0 = 1700000000.0  # 2023-11-14T22:13:20Z
@@ -69,9 +70,10 @@ def exchanges(server):
     return server.state.stats()['exchanges']
 
 
-def cached(cache, settings):
+def cached(cache, settings, now=None):
+    """The record in ``cache``, read back against ``now`` (a FakeClock; default: the real clock)."""
     with cache.entry(settings.cache_key) as entry:
-        return entry.read()
+        return entry.read(now)
 
 
 # -- mint once, then reuse ------------------------------------------------------------------------------------------
@@ -242,7 +244,7 @@ def test_check_mode_does_not_replace_a_stale_v1_token(start_emulator, settings_f
     clock.advance(LIFETIME)
     assert obtain(settings, check_mode=True, cache=cache, now=clock, sleep=never_sleep) == Outcome(None, False)
     assert exchanges(server) == 1
-    assert cached(cache, settings) == minted.record
+    assert cached(cache, settings, now=clock) == minted.record
 
 
 def test_check_mode_obtains_a_v2_token(emulator, settings_for, cache):
@@ -274,7 +276,7 @@ def test_a_v2_token_near_its_end_is_waited_out(start_emulator, settings_for, cac
     assert outcome.record['expires_at'] - clock() > MIN_TTL
     assert server.state.use(outcome.record['access_token']) is not None  # the emulator accepts it now
     assert exchanges(server) == 2
-    assert cached(cache, settings)['access_token'] == outcome.record['access_token']
+    assert cached(cache, settings, now=clock)['access_token'] == outcome.record['access_token']
 
 
 def test_a_v2_lifetime_not_above_min_ttl_is_an_error(start_emulator, settings_for, cache):
@@ -289,7 +291,7 @@ def test_a_v2_lifetime_not_above_min_ttl_is_an_error(start_emulator, settings_fo
     assert 'secret-e-0123456789' not in message
     assert len(clock.sleeps) == 1
     assert exchanges(server) == 2
-    assert cached(cache, settings) is None
+    assert cached(cache, settings, now=clock) is None
 
 
 def test_a_short_v1_token_is_an_error_without_waiting(start_emulator, settings_for, cache):
@@ -301,7 +303,7 @@ def test_a_short_v1_token_is_an_error_without_waiting(start_emulator, settings_f
         obtain(settings, cache=cache, now=clock, sleep=never_sleep)
     assert 'ONELOGIN_MIN_TTL' in str(caught.value)
     assert exchanges(server) == 1
-    assert cached(cache, settings) is None
+    assert cached(cache, settings, now=clock) is None
 
 
 def test_a_failed_exchange_caches_nothing(emulator, settings_for, cache):
@@ -527,3 +529,395 @@ def test_revoke_drops_the_token_from_the_persistent_cache_too(emulator, settings
     assert revoke(settings_for(emulator), access_token=token) == token
     assert cached(TokenCache(persistent.cache_dir, checked=True), persistent) is None
     assert obtain(persistent).record['access_token'] != token
+
+
+# -- helpers for the hardening tests ---------------------------------------------------------------------------------
+
+def direct_settings(server, client_id, client_secret, **values):
+    """Settings as ``_options`` builds them now: ``cache_dir`` is the absolute, unchecked persistent folder in
+    every mode (the cache checks, creates and pins it at each use)."""
+    from ansible_collections.sso.onelogin.plugins.plugin_utils import _options
+    _options.definitions()  # Settings.where() needs the option definitions
+    values.setdefault('cache_dir', None)
+    return _options.Settings(client_id=client_id, client_secret=client_secret, base_url=server.url, **values)
+
+
+def planted_record(settings, token='tok-planted-by-someone-else', **changes):
+    import time
+    record = {'format': 'sso.onelogin/token-cache/1', 'access_token': token, 'token_type': 'bearer',
+              'created_at': '2026-01-01T00:00:00Z', 'expires_at': time.time() + 3600, 'account_id': 1,
+              'api_url': 'http://attacker.invalid', 'token_api': settings.token_api,
+              'client_id': settings.client_id, 'minted_by': None}
+    record.update(changes)
+    return record
+
+
+def entry_file(directory, settings, suffix='.json'):
+    return os.path.join(str(directory), settings.cache_key + suffix)
+
+
+# -- D3: a record is handed out only for the settings it was minted for, with their api_url ------------------------
+
+@pytest.mark.parametrize('field, value', [('api_url', 'http://attacker.invalid'), ('client_id', 'someone-else'),
+                                          ('token_api', 'v1')])
+def test_a_cached_record_for_other_settings_is_a_miss(emulator, settings_for, cache, field, value):
+    import json
+    settings = settings_for(emulator)
+    obtain(settings, cache=cache)
+    planted = planted_record(settings, api_url=emulator.url)
+    planted[field] = value
+    with open(entry_file(cache.directory, settings), 'w', encoding='utf-8') as handle:
+        json.dump(planted, handle)
+    outcome = obtain(settings, cache=cache)
+    assert outcome.minted is True
+    assert outcome.record['access_token'] != planted['access_token']
+    assert outcome.record['api_url'] == emulator.url
+    assert emulator.accepts(outcome.record['access_token'])
+    assert cached(cache, settings)['access_token'] == outcome.record['access_token']  # the planted one is replaced
+
+
+FLIPPER = r'''
+import os, sys, threading
+link, private, attacker, planted_path, planted_text = sys.argv[1:6]
+stop = threading.Event()
+
+def watch():
+    sys.stdin.read()  # the test closes the pipe to stop us
+    stop.set()
+
+threading.Thread(target=watch, daemon=True).start()
+
+def point(target):
+    tmp = link + '.new'
+    if os.path.lexists(tmp):
+        os.unlink(tmp)
+    os.symlink(target, tmp)
+    os.replace(tmp, link)
+
+def plant():
+    try:
+        with open(planted_path) as handle:
+            if handle.read() == planted_text:
+                return
+    except OSError:
+        pass
+    with open(planted_path + '.tmp', 'w') as handle:
+        handle.write(planted_text)
+    os.replace(planted_path + '.tmp', planted_path)
+
+plant()
+point(private)
+sys.stdout.write('ready\n')
+sys.stdout.flush()
+flips = 0
+while not stop.is_set():
+    point(attacker if flips % 2 == 0 else private)
+    flips += 1
+    if flips % 16 == 0:
+        plant()
+point(private)
+sys.stdout.write('%d\n' % flips)
+sys.stdout.flush()
+'''
+
+
+def test_a_folder_flipped_by_another_process_never_yields_a_planted_record(emulator, clean_env, tmp_path):
+    """Another process flips the cache folder's parent between a private folder and a 0777 one with a planted
+    record, as fast as it can, while this process asks for the token 150 times: every call uses one folder
+    throughout, and no call hands out a record it did not validate."""
+    import json
+    import subprocess
+    import sys
+    private, attacker = tmp_path / 'private', tmp_path / 'attacker'
+    (private / 'tokens').mkdir(parents=True, mode=0o700)
+    (attacker / 'tokens').mkdir(parents=True)
+    os.chmod(str(attacker / 'tokens'), 0o777)
+    link = tmp_path / 'cache-link'
+    settings = direct_settings(emulator, emulator.client_id, emulator.client_secret, cache='persistent',
+                               cache_dir=str(link / 'tokens'))
+    planted = planted_record(settings)
+    planted_path = entry_file(attacker / 'tokens', settings)
+    flipper = subprocess.Popen(
+        [sys.executable, '-c', FLIPPER, str(link), str(private), str(attacker), planted_path, json.dumps(planted)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    outcomes, refusals, errors = [], [], []
+    try:
+        assert flipper.stdout.readline() == 'ready\n'
+        for dummy in range(150):
+            try:
+                outcomes.append(obtain(settings).record)
+            except OneLoginError as exc:
+                refusals.append(str(exc))
+            except Exception as exc:  # pylint: disable=broad-except  # reported below, after the planted check
+                errors.append('%s: %s' % (type(exc).__name__, exc))
+        flips = int(flipper.communicate(input='', timeout=60)[0])
+    finally:
+        if flipper.poll() is None:
+            flipper.kill()
+            flipper.wait(timeout=30)
+    assert flips > 0
+    issued = set(emulator.issued_tokens())
+    for record in outcomes:
+        assert record['access_token'] != planted['access_token']
+        assert record['access_token'] in issued
+        assert record['api_url'] == emulator.url
+    assert errors == []
+    assert outcomes, 'no call got through while the folder was private'
+    assert refusals, 'no call saw the other folder: the race was not exercised'
+    for message in refusals:
+        assert 'writable by group or others' in message and str(link / 'tokens') in message
+    # The private folder was used throughout: one token, minted once; nothing was created in the other folder.
+    assert len({record['access_token'] for record in outcomes}) == 1
+    assert emulator.stats()['exchanges'] == 1
+    assert os.listdir(str(attacker / 'tokens')) == [os.path.basename(planted_path)]
+
+
+# -- D8: an absurd expiry in the cache is a miss, replaced by the next token -----------------------------------------
+
+@pytest.mark.parametrize('expiry', ['Infinity', 'NaN', '1e300', '-1e300'])
+def test_an_absurd_cached_expiry_is_replaced_and_the_fact_works(emulator, settings_for, cache, expiry):
+    import json
+    settings = settings_for(emulator)
+    obtain(settings, cache=cache)
+    path = entry_file(cache.directory, settings)
+    with open(path, encoding='utf-8') as handle:
+        stored = json.load(handle)
+    with open(path, 'w', encoding='utf-8') as handle:
+        handle.write(json.dumps(dict(stored, expires_at='X')).replace('"X"', expiry))
+    outcome = obtain(settings, cache=cache)
+    assert outcome.minted is True
+    fact = as_fact(outcome.record)
+    assert 0 < fact['expires_in'] <= 36000
+    with open(path, encoding='utf-8') as handle:
+        assert json.load(handle)['expires_at'] == outcome.record['expires_at']
+
+
+# -- D13: through the door, a lock that is a symlink or an entry that is a folder is a clear failure ------------------
+
+@pytest.mark.parametrize('obstacle', ['lock-symlink', 'entry-folder'])
+def test_the_module_names_a_cache_file_that_is_not_a_file(run_action, emulator, creds, run_cache, tmp_path, obstacle):
+    from ansible_collections.sso.onelogin.plugins.plugin_utils import _options
+    settings = _options.resolve(dict(creds), door=_options.MODULE)
+    run_cache.mkdir(mode=0o700)
+    if obstacle == 'lock-symlink':
+        path = entry_file(run_cache, settings, '.lock')
+        os.symlink(str(tmp_path / 'elsewhere'), path)
+    else:
+        path = entry_file(run_cache, settings)
+        os.mkdir(path)
+    result = run_action(dict(creds))
+    assert result.get('failed') is True
+    assert path in result['msg'] and 'Remove it' in result['msg']
+    assert 'Unexpected' not in result['msg'] and 'report' not in result['msg']
+    assert emulator.stats()['exchanges'] == 0
+
+
+# -- D4: a failed exchange is remembered briefly, so the workers that waited for it do not each retry ---------------
+
+FAULT_503 = {'fault': 'status', 'code': 503}
+
+
+@pytest.fixture
+def failing(start_emulator, settings_for):
+    """``(server, settings, clock)``: an emulator whose token endpoint answers 503 for a while; retries off."""
+    clock = FakeClock()
+    server = start_emulator({'client-r': 'secret-r-0123456789'}, clock=clock)
+    server.state.add_faults([FAULT_503] * 20)
+    settings = settings_for(api_url=server.url, client_id='client-r', client_secret='secret-r-0123456789',
+                            retry_timeout=0)
+    return server, settings, clock
+
+
+def test_the_failure_window(settings_for, emulator):
+    assert [failure_window(settings_for(emulator, retry_timeout=seconds)) for seconds in (0, 4, 6, 30, 60, 600)] \
+        == [5, 5, 6, 30, 60, 60]
+
+
+def test_a_failed_exchange_is_remembered_then_tried_again(failing, cache):
+    server, settings, clock = failing
+    with pytest.raises(OneLoginError) as first:
+        obtain(settings, cache=cache, now=clock, sleep=never_sleep)
+    assert 'HTTP 503' in str(first.value) and exchanges(server) == 1
+    clock.advance(2)
+    with pytest.raises(OneLoginError) as second:  # a worker that waited for the lock
+        obtain(settings, cache=cache, now=clock, sleep=never_sleep)
+    assert exchanges(server) == 1  # not asked again
+    message = str(second.value)
+    assert message.startswith(str(first.value))
+    assert 'Remembered' in message and '2 s ago' in message and 'within 5 s' in message
+    assert 'secret-r-0123456789' not in message
+    clock.advance(failure_window(settings))  # past the window: a later task tries again
+    with pytest.raises(OneLoginError) as third:
+        obtain(settings, cache=cache, now=clock, sleep=never_sleep)
+    assert 'Remembered' not in str(third.value) and exchanges(server) == 2
+    server.state.faults.clear()
+    clock.advance(failure_window(settings) - 1)  # within the new window: still remembered
+    with pytest.raises(OneLoginError):
+        obtain(settings, cache=cache, now=clock, sleep=never_sleep)
+    clock.advance(1)
+    assert obtain(settings, cache=cache, now=clock, sleep=never_sleep).minted is True  # recovered
+    assert exchanges(server) == 3
+    assert not os.path.exists(os.path.join(cache.directory, settings.cache_key + '.failure'))  # forgotten
+
+
+BAD_FAILED_AT = [('future', 'FUTURE'), ('infinity', 'Infinity'), ('nan', 'NaN'), ('minus-1e300', '-1e300'),
+                 ('a-string', '"yesterday"'), ('a-bool', 'true')]
+
+
+@pytest.mark.parametrize('failed_at', [row[1] for row in BAD_FAILED_AT], ids=[row[0] for row in BAD_FAILED_AT])
+def test_a_remembered_failure_with_an_absurd_time_is_ignored(failing, cache, failed_at):
+    import json
+    server, settings, clock = failing
+    with pytest.raises(OneLoginError):
+        obtain(settings, cache=cache, now=clock, sleep=never_sleep)
+    with pytest.raises(OneLoginError, match='Remembered'):
+        obtain(settings, cache=cache, now=clock, sleep=never_sleep)
+    assert exchanges(server) == 1
+    path = os.path.join(cache.directory, settings.cache_key + '.failure')
+    with open(path, encoding='utf-8') as handle:
+        stored = json.load(handle)
+    assert set(stored) == {'format', 'failed_at', 'message'}
+    text = json.dumps(dict(stored, failed_at='X')).replace('"X"', failed_at.replace('FUTURE', repr(clock() + 1000)))
+    with open(path, 'w', encoding='utf-8') as handle:
+        handle.write(text)
+    with pytest.raises(OneLoginError) as caught:
+        obtain(settings, cache=cache, now=clock, sleep=never_sleep)
+    assert 'Remembered' not in str(caught.value)
+    assert exchanges(server) == 2
+
+
+@pytest.mark.parametrize('message', [12, None, '', 'x' * 5000, 'line\x00break'])
+def test_a_remembered_failure_with_a_bad_message_is_ignored(failing, cache, message):
+    import json
+    server, settings, clock = failing
+    with pytest.raises(OneLoginError):
+        obtain(settings, cache=cache, now=clock, sleep=never_sleep)
+    path = os.path.join(cache.directory, settings.cache_key + '.failure')
+    with open(path, encoding='utf-8') as handle:
+        stored = json.load(handle)
+    with open(path, 'w', encoding='utf-8') as handle:
+        json.dump(dict(stored, message=message), handle)
+    with pytest.raises(OneLoginError) as caught:
+        obtain(settings, cache=cache, now=clock, sleep=never_sleep)
+    assert 'Remembered' not in str(caught.value) and exchanges(server) == 2
+
+
+def test_a_remembered_failure_never_hides_a_usable_token(start_emulator, settings_for, cache):
+    clock = FakeClock()
+    server = start_emulator({'client-u': 'secret-u-0123456789'}, clock=clock)
+    settings = settings_for(api_url=server.url, client_id='client-u', client_secret='secret-u-0123456789',
+                            retry_timeout=0)
+    token = obtain(settings, cache=cache, now=clock, sleep=never_sleep).record['access_token']
+    server.state.add_faults([FAULT_503] * 5)
+    with pytest.raises(OneLoginError):  # a forced renewal fails
+        obtain(settings, renew_for='task-1', cache=cache, now=clock, sleep=never_sleep)
+    assert exchanges(server) == 2
+    with pytest.raises(OneLoginError, match='Remembered'):  # the same task on the next host: at once
+        obtain(settings, renew_for='task-1', cache=cache, now=clock, sleep=never_sleep)
+    assert exchanges(server) == 2
+    kept = obtain(settings, cache=cache, now=clock, sleep=never_sleep)  # an unforced caller: the good token
+    assert kept.minted is False and kept.record['access_token'] == token
+    assert exchanges(server) == 2
+
+
+def test_check_mode_v1_with_a_remembered_failure_mints_nothing_and_does_not_fail(start_emulator, settings_for, cache):
+    clock = FakeClock()
+    server = start_emulator({'client-k': 'secret-k-0123456789'}, clock=clock)
+    server.state.add_faults([FAULT_503] * 5)
+    settings = settings_for(api_url=server.url, client_id='client-k', client_secret='secret-k-0123456789',
+                            token_api='v1', retry_timeout=0)
+    with pytest.raises(OneLoginError):
+        obtain(settings, cache=cache, now=clock, sleep=never_sleep)
+    assert obtain(settings, check_mode=True, cache=cache, now=clock, sleep=never_sleep) == Outcome(None, False)
+    with pytest.raises(OneLoginError, match='Remembered'):
+        obtain(settings, cache=cache, now=clock, sleep=never_sleep)
+    assert exchanges(server) == 1
+
+
+def test_with_cache_none_nothing_is_remembered(failing, run_cache_dir):
+    server, dummy_settings, clock = failing
+    from ansible_collections.sso.onelogin.plugins.plugin_utils import _options
+    settings = _options.resolve({'api_url': server.url, 'client_id': 'client-r',
+                                 'client_secret': 'secret-r-0123456789', 'retry_timeout': 0, 'cache': 'none'})
+    for dummy in range(2):
+        with pytest.raises(OneLoginError) as caught:
+            obtain(settings, now=clock, sleep=never_sleep)
+        assert 'Remembered' not in str(caught.value)
+    assert exchanges(server) == 2
+    assert not os.path.exists(run_cache_dir)
+
+
+def test_a_remembered_failure_holds_no_secret(emulator, settings_for, cache):
+    wrong = 'wrong-secret-that-must-not-be-stored-4242'
+    settings = settings_for(api_url=emulator.url, client_id=emulator.client_id, client_secret=wrong, retry_timeout=0)
+    with pytest.raises(OneLoginError):
+        obtain(settings, cache=cache)
+    with pytest.raises(OneLoginError) as caught:
+        obtain(settings, cache=cache)
+    assert 'credentials were rejected' in str(caught.value) and 'Remembered' in str(caught.value)
+    assert emulator.stats()['exchanges'] == 1
+    for name in os.listdir(cache.directory):
+        with open(os.path.join(cache.directory, name), 'rb') as handle:
+            assert wrong.encode() not in handle.read()
+    assert stat.S_IMODE(os.stat(os.path.join(cache.directory, settings.cache_key + '.failure')).st_mode) == 0o600
+
+
+# -- D14: a revoked token is dropped from every cache the settings can reach ---------------------------------------
+
+@pytest.fixture
+def two_settings(emulator, run_cache_dir, tmp_path):
+    """``(run, persistent, folder)``: the same credentials with cache=run and cache=persistent, and a custom
+    cache_dir; built as ``_options`` builds them now (cache_dir set in every mode)."""
+    folder = tmp_path / 'custom-tokens'
+    run = direct_settings(emulator, emulator.client_id, emulator.client_secret, cache='run', cache_dir=str(folder))
+    kept = direct_settings(emulator, emulator.client_id, emulator.client_secret, cache='persistent',
+                           cache_dir=str(folder))
+    return run, kept, folder
+
+
+def test_a_revoke_in_the_default_mode_drops_the_token_from_a_configured_cache_dir(emulator, two_settings):
+    run, kept, folder = two_settings
+    token = obtain(run).record['access_token']
+    assert obtain(kept).record['access_token'] == token  # v2: the same token, now in the custom folder too
+    assert revoke(run) == token
+    assert not emulator.accepts(token)
+    assert cached(TokenCache(str(folder), persistent=True), kept) is None
+    assert cached(TokenCache(), run) is None
+    renewed = obtain(kept)
+    assert renewed.minted and renewed.record['access_token'] != token
+    assert emulator.accepts(renewed.record['access_token'])
+
+
+def test_a_revoke_with_cache_persistent_drops_the_token_from_the_run_cache_too(emulator, two_settings):
+    run, kept, dummy_folder = two_settings
+    token = obtain(run).record['access_token']
+    assert obtain(kept).record['access_token'] == token
+    assert revoke(kept) == token
+    assert cached(TokenCache(), run) is None
+    renewed = obtain(run)
+    assert renewed.minted and renewed.record['access_token'] != token
+
+
+def test_a_revoke_leaves_an_unsafe_folder_untouched_and_says_so(emulator, two_settings):
+    import json
+    run, kept, folder = two_settings
+    token = obtain(run).record['access_token']
+    folder.mkdir()
+    folder.chmod(0o777)
+    stale = entry_file(folder, run)
+    with open(stale, 'w', encoding='utf-8') as handle:
+        json.dump(planted_record(run, token=token, api_url=emulator.url), handle)
+    warnings = []
+    assert revoke(run, warnings=warnings) == token
+    assert os.path.exists(stale)  # not touched
+    assert sorted(os.listdir(str(folder))) == [os.path.basename(stale)]
+    assert len(warnings) == 1 and str(folder) in warnings[0] and 'writable by group or others' in warnings[0]
+    assert token not in warnings[0]
+
+
+def test_a_revoke_creates_no_folder(emulator, two_settings, tmp_path):
+    run, dummy_kept, folder = two_settings
+    token = obtain(run).record['access_token']
+    assert revoke(run) == token
+    assert not os.path.lexists(str(folder))
+    assert not os.path.lexists(str(tmp_path / 'xdg'))  # the default persistent folder neither
