@@ -7,6 +7,9 @@
 
 from __future__ import annotations
 
+# OneLoginError(fixed_text, *values) formats the values itself, after scrubbing them (see _errors):
+# pylint: disable=raising-format-tuple
+
 from ansible_collections.sso.onelogin.plugins.plugin_utils import _token_source
 from ansible_collections.sso.onelogin.plugins.plugin_utils._action import OneLoginAction
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
@@ -49,7 +52,8 @@ class ActionModule(OneLoginAction):
                 '_ansible_no_log': True}
 
     def _absent(self, settings, access_token, check_mode):
-        revoked = _token_source.revoke(settings, access_token=access_token, check_mode=check_mode)
+        skipped = []
+        revoked = _token_source.revoke(settings, access_token=access_token, check_mode=check_mode, warnings=skipped)
         # The fact is cleared on every host that runs the task: the token stops working for all of them.
         result = {'changed': revoked is not None, 'revoked': revoked is not None and not check_mode,
                   'ansible_facts': {FACT_NAME: {}}}
@@ -59,4 +63,6 @@ class ActionModule(OneLoginAction):
             result['msg'] = 'Check mode: the OneLogin token would be revoked.'
         else:
             result['msg'] = 'Revoked the OneLogin token and dropped it from the cache.'
+        if skipped:  # a cache folder that failed the safety checks was left alone: say so
+            result['warnings'] = [str(warning) for warning in skipped]
         return result

@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+# OneLoginError(fixed_text, *values) formats the values itself, after scrubbing them (see _errors):
+# pylint: disable=raising-format-tuple
+
 DOCUMENTATION = r"""
 ---
 name: onelogin_token

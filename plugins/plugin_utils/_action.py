@@ -16,6 +16,9 @@ Failures become a failed task whose message holds no secret and no traceback.
 
 from __future__ import annotations
 
+# OneLoginError(fixed_text, *values) formats the values itself, after scrubbing them (see _errors):
+# pylint: disable=raising-format-tuple
+
 import re
 
 from ansible.errors import AnsibleActionFail

@@ -18,11 +18,8 @@ dies, so a killed worker never blocks the others. The client secret is never sto
 With ``cache=persistent`` the same kind of store lives in a per-user folder that outlives the run,
 so later and concurrent runs share one token.
 
-The folder is pinned: every use opens it once (``O_DIRECTORY | O_NOFOLLOW``), checks the open
-descriptor (a folder, owned by the current user, not writable by group or others), and does every
-lock, read, write, replace and unlink relative to that descriptor. Swapping the folder (or a
-symbolic link among its parents) for another one while it is in use changes nothing for that use:
-the kernel resolves the path once, at the open. A leaf that is itself a symbolic link is refused.
+The folder is pinned by descriptor (:mod:`_folders`): every lock, read, write, replace and unlink
+of an entry goes through the descriptor of the folder that was opened and checked.
 
 Everything read back from a cache file is bounded: a record that fails the checks is a miss, and
 the next token minted replaces it.
@@ -42,10 +39,11 @@ import os
 import stat
 
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
+from ansible_collections.sso.onelogin.plugins.plugin_utils._folders import (
+    absolute, open_folder, run_directory)
 
 FORMAT = 'sso.onelogin/token-cache/1'
 FAILURE_FORMAT = 'sso.onelogin/token-failure/1'
-RUN_FOLDER = 'sso_onelogin_tokens'
 _FIELDS = ('access_token', 'token_type', 'created_at', 'expires_at', 'account_id', 'api_url', 'token_api',
            'client_id', 'minted_by')
 
@@ -63,171 +61,15 @@ CLOCK_SLACK = 1.0  # seconds a remembered failure may lie "in the future" (anoth
 
 _O_CLOEXEC = getattr(os, 'O_CLOEXEC', 0)
 _O_NOFOLLOW = getattr(os, 'O_NOFOLLOW', 0)
-_DIR_FLAGS = os.O_RDONLY | getattr(os, 'O_DIRECTORY', 0) | _O_NOFOLLOW | _O_CLOEXEC
 _READ_FLAGS = os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC | getattr(os, 'O_NONBLOCK', 0)  # a FIFO must not block
 _LOCK_FLAGS = os.O_RDWR | os.O_CREAT | _O_NOFOLLOW | _O_CLOEXEC
 _TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC
 
 
-def run_directory():
-    """The cache folder of the current run, inside ansible-core's per-run local temp directory."""
-    from ansible import constants as C
-    return os.path.join(C.DEFAULT_LOCAL_TMP, RUN_FOLDER)
-
-
-def default_persistent_directory():
-    """``$XDG_CACHE_HOME/sso.onelogin/tokens``, else ``~/.cache/sso.onelogin/tokens``."""
-    base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
-    return os.path.join(base, 'sso.onelogin', 'tokens')
-
-
-def persistent_directory(path, where):
-    """Check (and create if missing) the folder of the persistent cache; return its absolute path.
-
-    Kept for callers that check the folder ahead of use. The check that counts is the one every use
-    of the cache makes on its open descriptor (:class:`TokenCache`): a path checked here can be
-    swapped before it is used.
-    """
-    path = _absolute(path or default_persistent_directory())
-    os.close(_open_folder(path, persistent=True, where=where, create=True))
-    return path
-
-
-def _absolute(path):
-    return os.path.abspath(os.path.expanduser(path))
-
-
-def _where(where):
-    """The "where to set it" text of cache_dir: ``where`` may be a text or a function that returns it."""
-    if callable(where):
-        return where()
-    return where or 'the cache_dir option (the ONELOGIN_CACHE_DIR environment variable)'
-
-
-def _cannot(persistent, path, where, exc):
-    if persistent:
-        return OneLoginError('Cannot use the OneLogin persistent cache folder %s (%s). Check %s.',
-                             path, exc.strerror, _where(where))
-    return OneLoginError('Cannot use the OneLogin token cache folder %s (%s); refusing to use it.', path, exc.strerror)
-
-
-def _refuse_open(path, persistent, where, exc):
-    """The error for a folder that cannot be opened as a folder without following a link."""
-    try:
-        info = os.lstat(path)  # only to say what is in the way; nothing is opened through it
-    except OSError:
-        info = None
-    if info is not None and stat.S_ISLNK(info.st_mode):
-        if persistent:
-            return OneLoginError(
-                'The OneLogin persistent cache folder %s is a symbolic link; refusing to follow it, because where it '
-                'points can change between two uses. Set %s to the folder itself, or replace the link with a folder.',
-                path, _where(where))
-        return OneLoginError('The OneLogin token cache folder %s is a symbolic link; refusing to use it.', path)
-    if info is None and exc.errno == errno.ENOTDIR:  # a parent is not a folder: the folder cannot be made
-        return _cannot_create(persistent, path, where, exc)
-    if exc.errno == errno.ENOTDIR:
-        if persistent:
-            return OneLoginError('The OneLogin persistent cache folder %s is not a folder. Check %s.',
-                                 path, _where(where))
-        return OneLoginError('The OneLogin token cache folder %s is not a folder; refusing to use it.', path)
-    return _cannot(persistent, path, where, exc)
-
-
-def _make_folders(path, persistent, where):
-    """Create ``path`` (the persistent cache: and its missing parents) at mode 0700; return a descriptor of it.
-
-    Each folder is made relative to the descriptor of its parent and opened without following a
-    link, then set to 0700 on its descriptor, whatever the umask.
-    """
-    missing = []
-    parent = path
-    while True:
-        parent, name = os.path.split(parent)
-        missing.append(name)
-        if not persistent or os.path.lexists(parent) or parent == os.path.dirname(parent):
-            break
-    missing.reverse()
-    try:
-        fd = os.open(parent, os.O_RDONLY | getattr(os, 'O_DIRECTORY', 0) | _O_CLOEXEC)  # parents: resolved once
-    except OSError as exc:
-        raise _cannot_create(persistent, path, where, exc) from None
-    try:
-        for name in missing:
-            try:
-                os.mkdir(name, 0o700, dir_fd=fd)
-                made = True
-            except FileExistsError:
-                made = False  # another worker was first: use it if it passes the checks
-            except OSError as exc:
-                raise _cannot_create(persistent, path, where, exc) from None
-            try:
-                child = os.open(name, _DIR_FLAGS, dir_fd=fd)
-            except OSError as exc:
-                raise _refuse_open(os.path.join(parent, name), persistent, where, exc) from None
-            os.close(fd)
-            fd = child
-            parent = os.path.join(parent, name)
-            if made:
-                os.fchmod(fd, 0o700)
-        return fd
-    except BaseException:
-        os.close(fd)
-        raise
-
-
-def _cannot_create(persistent, path, where, exc):
-    if persistent:
-        return OneLoginError('Cannot create the OneLogin persistent cache folder %s (%s). Choose a folder you can '
-                             'write with %s.', path, exc.strerror, _where(where))
-    return OneLoginError('Cannot create the OneLogin token cache folder %s: %s.', path, exc.strerror)
-
-
-def _open_folder(path, persistent, where, create):
-    """Open and check the cache folder ``path``; return its descriptor, or None if missing and not ``create``.
-
-    The checks are made on the descriptor, so what is checked is what is used.
-    """
-    try:
-        fd = os.open(path, _DIR_FLAGS)
-    except FileNotFoundError:
-        if not create:
-            return None
-        fd = _make_folders(path, persistent, where)
-    except OSError as exc:
-        raise _refuse_open(path, persistent, where, exc) from None
-    try:
-        _check_folder(fd, path, persistent, where)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def _check_folder(fd, path, persistent, where):
-    info = os.fstat(fd)
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
-        if persistent and stat.S_ISDIR(info.st_mode):
-            raise OneLoginError('The OneLogin persistent cache folder %s is owned by another user; refusing to use '
-                                'it. Use a folder of your own: check %s.', path, _where(where))
-        if persistent:
-            raise OneLoginError('The OneLogin persistent cache folder %s is not a folder. Check %s.',
-                                path, _where(where))
-        raise OneLoginError('The OneLogin token cache folder %s is not a folder owned by the current user; '
-                            'refusing to use it.', path)
-    mode = stat.S_IMODE(info.st_mode)
-    if persistent and mode & 0o022:
-        raise OneLoginError('The OneLogin persistent cache folder %s is writable by group or others (mode %04o); '
-                            'refusing to use it. Make it private (chmod 700) or choose another folder with %s.',
-                            path, mode, _where(where))
-    if not persistent and mode & 0o077:
-        os.fchmod(fd, 0o700)  # the run folder is the collection's own: keep it private
-
-
 class TokenCache:
     """A folder of token entries guarded by per-entry ``fcntl`` locks.
 
-    ``persistent`` (``checked``, its old name): the folder is the user's choice (``cache=persistent``).
+    ``persistent``: the folder is the user's choice (``cache=persistent``).
     It is checked at every use and refused when it is not private; missing, it is created with its
     missing parents. The run folder, by contrast, is created if missing (its parent must exist) and
     kept at 0700. ``where``: where ``cache_dir`` is set, in words, or a function that returns that
@@ -235,15 +77,11 @@ class TokenCache:
     :meth:`entry` yields None.
     """
 
-    def __init__(self, directory=None, checked=False, where=None, create=True, persistent=False):
-        self.directory = _absolute(directory) if directory else run_directory()
-        self.persistent = bool(persistent or checked)
+    def __init__(self, directory=None, persistent=False, where=None, create=True):
+        self.directory = absolute(directory) if directory else run_directory()
+        self.persistent = persistent
         self.where = where
         self.create = create
-
-    @property
-    def checked(self):
-        return self.persistent
 
     @contextlib.contextmanager
     def entry(self, key):
@@ -252,7 +90,7 @@ class TokenCache:
         The folder is opened and checked once, here; everything the entry does goes through that
         descriptor. Yields None when the folder is missing and ``create`` is off.
         """
-        dir_fd = _open_folder(self.directory, self.persistent, self.where, self.create)
+        dir_fd = open_folder(self.directory, self.persistent, self.where, self.create)
         if dir_fd is None:
             yield None
             return

@@ -15,6 +15,9 @@ where it gave some, scrubbed of every secret the request carried.
 
 from __future__ import annotations
 
+# OneLoginError(fixed_text, *values) formats the values itself, after scrubbing them (see _errors):
+# pylint: disable=raising-format-tuple
+
 import contextlib
 import datetime
 import email.utils

@@ -16,6 +16,9 @@ Basic value, the access tokens.
 
 from __future__ import annotations
 
+# OneLoginError(fixed_text, *values) formats the values itself, after scrubbing them (see _errors):
+# pylint: disable=raising-format-tuple
+
 import re
 import time
 
@@ -59,7 +62,7 @@ def exchange(settings, now=time.time, sleep=time.sleep):
     hidden = _secrets(settings)
     with scrubbed(hidden):
         requested_at, response, body = call(settings, 'POST', path, 'token request', now, sleep, hidden,
-                                             headers=headers, json={'grant_type': 'client_credentials'})
+                                            headers=headers, json={'grant_type': 'client_credentials'})
         payload = _token_payload(body)
         if payload is None:
             error = OneLoginError('The token endpoint %s answered HTTP %d with ', settings.base_url + path,
@@ -78,7 +81,7 @@ def revoke(settings, access_token, now=time.time, sleep=time.sleep):
         _check_token(access_token, settings, 'revoke')
         headers = dict(_HEADERS, Authorization=_custom_auth(settings))  # the form OneLogin documents for revoke
         call(settings, 'POST', REVOKE_PATH, 'revoke request', now, sleep, hidden, headers=headers,
-              json={'access_token': access_token})
+             json={'access_token': access_token})
 
 
 def rate_limit(settings, access_token, now=time.time, sleep=time.sleep):
@@ -89,7 +92,7 @@ def rate_limit(settings, access_token, now=time.time, sleep=time.sleep):
         _check_token(access_token, settings, 'rate limit')
         headers = dict(_HEADERS, Authorization='bearer:%s' % access_token)  # the documented form
         _requested_at, response, body = call(settings, 'GET', RATE_LIMIT_PATH, 'rate limit request', now, sleep,
-                                              hidden, headers=headers, advice_401=_ADVICE_401_RATE_LIMIT)
+                                             hidden, headers=headers, advice_401=_ADVICE_401_RATE_LIMIT)
         data = body.get('data') if isinstance(body, dict) else None
         values = {}
         for name, key in (('limit', 'X-RateLimit-Limit'), ('remaining', 'X-RateLimit-Remaining'),

@@ -15,6 +15,9 @@ be set. It also keeps the run's memo of those definitions (speed only, see below
 
 from __future__ import annotations
 
+# OneLoginError(fixed_text, *values) formats the values itself, after scrubbing them (see _errors):
+# pylint: disable=raising-format-tuple
+
 import functools
 import json
 import os
@@ -23,7 +26,7 @@ import types
 
 from ansible import constants as C
 
-from ansible_collections.sso.onelogin.plugins.plugin_utils._cache import run_directory
+from ansible_collections.sso.onelogin.plugins.plugin_utils._folders import run_directory
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
 
 LOOKUP_NAME = 'sso.onelogin.onelogin_token'

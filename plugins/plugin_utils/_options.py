@@ -15,6 +15,9 @@ URL. So the module and the lookup read the same options the same way.
 
 from __future__ import annotations
 
+# OneLoginError(fixed_text, *values) formats the values itself, after scrubbing them (see _errors):
+# pylint: disable=raising-format-tuple
+
 import configparser
 import functools
 import os

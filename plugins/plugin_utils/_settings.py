@@ -13,6 +13,9 @@ asked of Ansible is the wording of "where can this be set", for messages.
 
 from __future__ import annotations
 
+# OneLoginError(fixed_text, *values) formats the values itself, after scrubbing them (see _errors):
+# pylint: disable=raising-format-tuple
+
 import hashlib
 import ipaddress
 import os
@@ -20,7 +23,7 @@ import re
 from collections import namedtuple
 from urllib.parse import urlsplit
 
-from ansible_collections.sso.onelogin.plugins.plugin_utils._cache import default_persistent_directory
+from ansible_collections.sso.onelogin.plugins.plugin_utils._folders import default_persistent_directory
 from ansible_collections.sso.onelogin.plugins.plugin_utils._definitions import LOOKUP, describe_sources
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError, basic_credentials
 

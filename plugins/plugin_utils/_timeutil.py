@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -55,7 +56,7 @@ def iso8601(epoch):
         epoch = _LAST if epoch > 0 else _FIRST
     except (TypeError, ValueError):
         epoch = _FIRST
-    if epoch != epoch:  # NaN
+    if math.isnan(epoch):
         epoch = _FIRST
     epoch = min(max(epoch, _FIRST), _LAST)
     moment = _EPOCH + timedelta(seconds=int(epoch // 1))

@@ -20,7 +20,8 @@ from __future__ import annotations
 import time
 from collections import namedtuple
 
-from ansible_collections.sso.onelogin.plugins.plugin_utils._cache import TokenCache, default_persistent_directory
+from ansible_collections.sso.onelogin.plugins.plugin_utils._cache import TokenCache
+from ansible_collections.sso.onelogin.plugins.plugin_utils._folders import default_persistent_directory
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
 from ansible_collections.sso.onelogin.plugins.plugin_utils._timeutil import iso8601
 

@@ -17,6 +17,9 @@ never pays for importing ``requests``.
 
 from __future__ import annotations
 
+# OneLoginError(fixed_text, *values) formats the values itself, after scrubbing them (see _errors):
+# pylint: disable=raising-format-tuple
+
 import json
 import socket
 import threading

@@ -39,3 +39,16 @@ def test_a_failing_token_endpoint_costs_one_retry_cycle_for_the_whole_run(run_pl
     assert elapsed < 25, 'the run took %.1f s' % elapsed
     assert any('Remembered' in result for dummy, result in failed)  # the others were told, not retried
     assert emulator.client_secret not in output
+
+
+def test_a_revoke_drops_the_token_from_a_configured_cache_dir_whatever_the_mode(run_playbook, tmp_path,
+                                                                                  emulator_process):
+    """D14: with the default cache mode, the revoked token must not stay in the configured cache_dir."""
+    tokens = tmp_path / 'tokens'
+    run = run_playbook(tmp_path, 'revoke_cache_dir.yml', emulator_process.env(), hosts=3,
+                       args=['-e', 'tokens_dir=%s' % tokens])
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    stats = emulator_process.stats()
+    assert stats['revokes'] == 1
+    assert stats['exchanges'] == 3  # into the folder, into the run cache (the same v2 token), a new one after
+    assert (stats['api_200'], stats['api_401']) == (3, 0)  # nobody got the revoked token from the folder

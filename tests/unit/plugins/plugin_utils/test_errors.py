@@ -15,7 +15,7 @@ def test_every_error_message_is_fixed_text_with_its_values_apart():
     checked = 0
     for folder, dummy, files in os.walk(plugins):
         for name in files:
-            if not name.endswith('.py'):
+            if not name.endswith('.py') or name == '_errors.py':  # _errors.py is the implementation
                 continue
             path = os.path.join(folder, name)
             with open(path, encoding='utf-8') as handle:
@@ -49,6 +49,7 @@ def test_derived_forms_of_a_secret_are_scrubbed():
 
 def test_an_unexpected_error_is_one_line_scrubbed_before_it_is_cut():
     secret = 's3cret-' + 'x' * 40
+    message = None
     try:
         raise ValueError('a' * 280 + secret)
     except ValueError as exc:
