@@ -41,8 +41,8 @@ def test_a_failing_token_endpoint_costs_one_retry_cycle_for_the_whole_run(run_pl
     assert emulator.client_secret not in output
 
 
-def test_a_revoke_drops_the_token_from_a_configured_cache_dir_whatever_the_mode(run_playbook, tmp_path,
-                                                                                  emulator_process):
+def test_a_revoke_drops_the_token_from_a_configured_cache_dir_whatever_the_mode(
+        run_playbook, tmp_path, emulator_process):
     """D14: with the default cache mode, the revoked token must not stay in the configured cache_dir."""
     tokens = tmp_path / 'tokens'
     run = run_playbook(tmp_path, 'revoke_cache_dir.yml', emulator_process.env(), hosts=3,
