@@ -44,7 +44,7 @@ from ansible_collections.sso.onelogin.plugins.plugin_utils._folders import (
 
 FORMAT = 'sso.onelogin/token-cache/1'
 FAILURE_FORMAT = 'sso.onelogin/token-failure/1'
-_FIELDS = ('access_token', 'token_type', 'created_at', 'expires_at', 'account_id', 'api_url', 'token_api',
+FIELDS = ('access_token', 'token_type', 'created_at', 'expires_at', 'account_id', 'api_url', 'token_api',
            'client_id', 'minted_by')
 
 # Bounds of what is accepted from a cache file. OneLogin documents a token lifetime of 10 hours:
@@ -63,7 +63,6 @@ _O_CLOEXEC = getattr(os, 'O_CLOEXEC', 0)
 _O_NOFOLLOW = getattr(os, 'O_NOFOLLOW', 0)
 _READ_FLAGS = os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC | getattr(os, 'O_NONBLOCK', 0)  # a FIFO must not block
 _LOCK_FLAGS = os.O_RDWR | os.O_CREAT | _O_NOFOLLOW | _O_CLOEXEC
-_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC
 
 
 class TokenCache:
@@ -111,7 +110,7 @@ def _open_lock(dir_fd, key, directory):
     try:
         fd = os.open(name, _LOCK_FLAGS, 0o600, dir_fd=dir_fd)
     except OSError as exc:
-        raise _not_a_file(dir_fd, name, path, 'lock file', exc) from None
+        raise _cache_writes_not_a_file(dir_fd, name, path, 'lock file', exc) from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -123,27 +122,11 @@ def _open_lock(dir_fd, key, directory):
     return fd
 
 
-def _not_a_file(dir_fd, name, path, what, exc):
-    """The error for a cache file that is not a plain file (a link, a folder) or cannot be opened."""
-    try:
-        info = os.lstat(name, dir_fd=dir_fd)
-    except OSError:
-        info = None
-    if info is not None and stat.S_ISLNK(info.st_mode):
-        return OneLoginError('The OneLogin token cache %s %s is a symbolic link; refusing to follow it. Remove it: '
-                             'the collection makes a new one.', what, path)
-    if info is not None and stat.S_ISDIR(info.st_mode):
-        return OneLoginError('The OneLogin token cache %s %s is a folder, not a file. Remove it: the collection makes '
-                             'a new one.', what, path)
-    return OneLoginError('Cannot use the OneLogin token cache %s %s (%s). Check the folder\'s permissions, or '
-                         'remove the file: the collection makes a new one.', what, path, exc.strerror)
-
-
-def _finite(value):
+def finite(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _text(value, limit, ascii_only=False):
+def text_within(value, limit, ascii_only=False):
     """A non-empty string of at most ``limit`` printable characters (visible ASCII and spaces if ``ascii_only``)."""
     return (isinstance(value, str) and 0 < len(value) <= limit and value.isprintable()
             and (not ascii_only or value.isascii()))
@@ -158,11 +141,11 @@ def valid_record(data, now):
     if not isinstance(data, dict) or data.get('format') != FORMAT:
         return None
     expires_at = data.get('expires_at')
-    if not _finite(expires_at) or not now - MAX_BEHIND <= expires_at <= now + MAX_AHEAD:
+    if not finite(expires_at) or not now - MAX_BEHIND <= expires_at <= now + MAX_AHEAD:
         return None
-    if not _text(data.get('access_token'), MAX_TOKEN, ascii_only=True):
+    if not text_within(data.get('access_token'), MAX_TOKEN, ascii_only=True):
         return None
-    if not _text(data.get('created_at'), MAX_SHORT) or not _text(data.get('token_type'), MAX_SHORT):
+    if not text_within(data.get('created_at'), MAX_SHORT) or not text_within(data.get('token_type'), MAX_SHORT):
         return None
     account_id = data.get('account_id')
     if account_id is not None and (isinstance(account_id, bool) or not isinstance(account_id, int)
@@ -171,9 +154,9 @@ def valid_record(data, now):
     for name, limit in (('api_url', MAX_TEXT), ('client_id', MAX_TEXT), ('token_api', MAX_SHORT),
                         ('minted_by', MAX_SHORT)):
         value = data.get(name)
-        if value is not None and not _text(value, limit):
+        if value is not None and not text_within(value, limit):
             return None
-    record = {name: data.get(name) for name in _FIELDS}
+    record = {name: data.get(name) for name in FIELDS}
     record['expires_at'] = float(expires_at)
     return record
 
@@ -196,50 +179,38 @@ class CacheEntry:
 
     def read(self, now=None):
         """The stored record, or None when there is none or it cannot be trusted (treated as a miss)."""
-        data = self._load(self.name, 'entry')
+        data = self.load(self.name, 'entry')
         return valid_record(data, _now(now))
 
     def remove(self):
         """Forget the stored record; return whether there was one."""
-        return self._unlink(self.name, 'entry')
+        from ansible_collections.sso.onelogin.plugins.plugin_utils import _cache_writes
+        return _cache_writes.remove(self)
 
     def write(self, record):
         """Store ``record`` atomically with mode 0600 (a reader sees the old file or the new one)."""
-        data = {name: record.get(name) for name in _FIELDS}
-        data['format'] = FORMAT
-        self._store(self.name, 'entry', data)
+        from ansible_collections.sso.onelogin.plugins.plugin_utils import _cache_writes
+        _cache_writes.write(self, record)
 
     # -- a failed exchange, remembered briefly for the workers that waited for it ------------------------------------
 
     def read_failure(self, now, window):
-        """``(message, failed_at)`` of a failure remembered less than ``window`` seconds ago, else None.
-
-        A record with a timestamp out of range (older than the window, or in the future) is ignored.
-        """
-        data = self._load(self.failure_name, 'failure record')
-        if not isinstance(data, dict) or data.get('format') != FAILURE_FORMAT:
-            return None
-        failed_at, message = data.get('failed_at'), data.get('message')
-        if not _finite(failed_at) or not now - window < failed_at <= now + CLOCK_SLACK:
-            return None
-        if not _text(message, MAX_MESSAGE):
-            return None
-        return message, float(failed_at)
+        """``(message, failed_at)`` of a failure remembered less than ``window`` seconds ago, else None."""
+        from ansible_collections.sso.onelogin.plugins.plugin_utils import _cache_writes
+        return _cache_writes.read_failure(self, now, window)
 
     def write_failure(self, message, failed_at):
         """Remember a failure: its message (already free of secrets) and when it happened. Best effort."""
-        text = ''.join(char if char.isprintable() else ' ' for char in str(message)[:MAX_MESSAGE]) or 'failed'
-        with contextlib.suppress(OSError, OneLoginError):
-            self._store(self.failure_name, 'failure record',
-                        {'format': FAILURE_FORMAT, 'failed_at': float(failed_at), 'message': text})
+        from ansible_collections.sso.onelogin.plugins.plugin_utils import _cache_writes
+        _cache_writes.write_failure(self, message, failed_at)
 
     def clear_failure(self):
-        with contextlib.suppress(OSError, OneLoginError):
-            self._unlink(self.failure_name, 'failure record')
+        from ansible_collections.sso.onelogin.plugins.plugin_utils import _cache_writes
+        _cache_writes.clear_failure(self)
 
     # -- files, through the folder's descriptor ----------------------------------------------------------------------
 
-    def _load(self, name, what):
+    def load(self, name, what):
         """The JSON content of file ``name``; None when missing, too large or not JSON. A non-file is an error."""
         path = os.path.join(self.directory, name)
         try:
@@ -248,7 +219,7 @@ class CacheEntry:
             return None
         except OSError as exc:
             if exc.errno in (errno.ELOOP, errno.EMLINK, errno.EISDIR, errno.ENXIO):
-                raise _not_a_file(self.dir_fd, name, path, what, exc) from None
+                raise _cache_writes_not_a_file(self.dir_fd, name, path, what, exc) from None
             return None  # unreadable: a miss, and the next write replaces it
         try:
             info = os.fstat(fd)
@@ -278,63 +249,9 @@ class CacheEntry:
         except (ValueError, RecursionError):
             return None
 
-    def _store(self, name, what, data):
-        path = os.path.join(self.directory, name)
-        payload = json.dumps(data).encode('utf-8')
-        tmp_name = None
-        for dummy in range(8):
-            candidate = '.entry-%s' % os.urandom(8).hex()
-            try:
-                fd = os.open(candidate, _TEMP_FLAGS, 0o600, dir_fd=self.dir_fd)
-            except FileExistsError:
-                continue
-            except OSError as exc:
-                raise OneLoginError('Cannot write the OneLogin token cache %s %s (%s). Check that the folder is '
-                                    'writable and the disk not full.', what, path, exc.strerror) from None
-            tmp_name = candidate
-            break
-        if tmp_name is None:
-            raise OneLoginError('Cannot write the OneLogin token cache %s %s (no free temporary name).', what, path)
-        try:
-            try:
-                os.fchmod(fd, 0o600)
-                view = memoryview(payload)
-                while view:
-                    view = view[os.write(fd, view):]
-            finally:
-                os.close(fd)
-            os.replace(tmp_name, name, src_dir_fd=self.dir_fd, dst_dir_fd=self.dir_fd)
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp_name, dir_fd=self.dir_fd)
-            if exc.errno in (errno.EISDIR, errno.ENOTEMPTY, errno.EEXIST):
-                raise OneLoginError('The OneLogin token cache %s %s is a folder, not a file. Remove it: the '
-                                    'collection makes a new one.', what, path) from None
-            raise OneLoginError('Cannot write the OneLogin token cache %s %s (%s). Check that the folder is writable '
-                                'and the disk not full.', what, path, exc.strerror) from None
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp_name, dir_fd=self.dir_fd)
-            raise
-
-    def _unlink(self, name, what):
-        try:
-            os.unlink(name, dir_fd=self.dir_fd)
-        except FileNotFoundError:
-            return False
-        except OSError as exc:
-            if exc.errno in (errno.EISDIR, errno.EPERM):
-                try:
-                    is_dir = stat.S_ISDIR(os.lstat(name, dir_fd=self.dir_fd).st_mode)
-                except OSError:
-                    is_dir = False
-                if is_dir:
-                    raise OneLoginError('The OneLogin token cache %s %s is a folder, not a file. Remove it: the '
-                                        'collection makes a new one.', what,
-                                        os.path.join(self.directory, name)) from None
-            raise OneLoginError('Cannot remove the OneLogin token cache %s %s (%s). Remove it by hand.',
-                                what, os.path.join(self.directory, name), exc.strerror) from None
-        return True
+def _cache_writes_not_a_file(dir_fd, name, path, what, exc):
+    from ansible_collections.sso.onelogin.plugins.plugin_utils import _cache_writes
+    return _cache_writes.not_a_file(dir_fd, name, path, what, exc)
 
 
 def _now(now):

@@ -8,22 +8,18 @@
 """The one token source of the collection: the cache (run-scoped or persistent) in front of the HTTP client.
 
 Every door (the action plugins and the lookup) calls :func:`obtain` (or :func:`revoke`). On the
-cached path it takes a lock, reads a small file and compares a timestamp; ``requests`` is
-imported only when OneLogin has to be called.
+cached path it takes a lock, reads a small file and compares a timestamp. A miss (minting, the
+memory of a failed exchange) and a revoke are in :mod:`_renewal`, imported only then, and
+``requests`` only when OneLogin has to be called: every forked worker runs the cached path first.
 """
 
 from __future__ import annotations
-
-# OneLoginError(fixed_text, *values) formats the values itself, after scrubbing them (see _errors):
-# pylint: disable=raising-format-tuple
 
 import time
 from collections import namedtuple
 
 from ansible_collections.sso.onelogin.plugins.plugin_utils._cache import TokenCache
 from ansible_collections.sso.onelogin.plugins.plugin_utils._folders import default_persistent_directory
-from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
-from ansible_collections.sso.onelogin.plugins.plugin_utils._timeutil import iso8601
 
 Outcome = namedtuple('Outcome', ['record', 'minted'])
 
@@ -46,7 +42,7 @@ def failure_window(settings):
     return max(MIN_FAILURE_WINDOW, min(settings.retry_timeout, MAX_FAILURE_WINDOW))
 
 
-def _matches(record, settings):
+def matches(record, settings):
     """The cached ``record`` if it was minted for these settings (host, client, API), else None (a miss)."""
     if record is None:
         return None
@@ -60,17 +56,17 @@ def _usable(record, settings, now):
     return record is not None and record['expires_at'] - now > settings.min_ttl
 
 
-def _persistent_store(settings, directory=None, create=True):
+def persistent_store(settings, directory=None, create=True):
     return TokenCache(directory or settings.cache_dir or default_persistent_directory(), persistent=True,
                       where=lambda: settings.where('cache_dir'), create=create)
 
 
-def _store(settings, cache=None):
+def store(settings, cache=None):
     """The cache these settings use: the run's folder, or the persistent folder (checked at every use)."""
     if cache is not None:
         return cache
     if settings.cache == 'persistent':
-        return _persistent_store(settings)
+        return persistent_store(settings)
     return TokenCache()
 
 
@@ -95,133 +91,37 @@ def obtain(settings, renew_for=None, check_mode=False, cache=None, now=time.time
     if settings.cache == 'none' and cache is None:
         if check_mode and settings.token_api == 'v1':
             return Outcome(None, False)
-        record = _mint(settings, None, now, sleep)
+        from ansible_collections.sso.onelogin.plugins.plugin_utils import _renewal
+        record = _renewal.mint(settings, None, now, sleep)
         record['minted_by'] = renew_for
-        return Outcome(_for(record, settings), True)
-    with _store(settings, cache).entry(settings.cache_key) as entry:
+        return Outcome(handed_out(record, settings), True)
+    with store(settings, cache).entry(settings.cache_key) as entry:
         moment = now()
-        record = _matches(entry.read(moment), settings)
+        record = matches(entry.read(moment), settings)
         stale = renew_for is not None and (record is None or record.get('minted_by') != renew_for)
         if _usable(record, settings, moment) and not stale:
-            return Outcome(_for(record, settings), False)
+            return Outcome(handed_out(record, settings), False)
         if check_mode and settings.token_api == 'v1':
             return Outcome(None, False)
-        window = failure_window(settings)
-        remembered = entry.read_failure(moment, window)
-        if remembered is not None:
-            message, failed_at = remembered
-            raise OneLoginError(
-                '%s (Remembered: a token request with these credentials failed this way %d s ago, in this or '
-                'another worker or run; it is not repeated within %d s of a failure, so that the workers waiting '
-                'for it do not each retry. A later task tries again after that.)',
-                message, int(max(0, moment - failed_at)), window)
-        # Retries (and the waits below) happen under the lock: the others wait for this one token.
-        try:
-            record = _mint(settings, None if renew_for is not None else record, now, sleep)
-        except OneLoginError as exc:
-            # Its message, scrubbed of the secret, for the workers waiting for the lock.
-            entry.write_failure(str(exc.hide(settings.secrets)), now())
-            raise
-        record['minted_by'] = renew_for
-        entry.write(record)
-        entry.clear_failure()
-        return Outcome(_for(record, settings), True)
+        from ansible_collections.sso.onelogin.plugins.plugin_utils import _renewal  # a miss: mint
+        return _renewal.renew(settings, entry, record, renew_for, now, sleep)
 
 
-def _for(record, settings):
+def handed_out(record, settings):
     """The record as handed out: its API URL is the validated one of the settings, never a file's."""
     return dict(record, api_url=settings.base_url)
 
 
-# How often a v2 token that comes back at its end of life is waited out and asked for again.
-V2_REASKS = 4
-
-
-def _mint(settings, previous, now, sleep):
-    """A new token with more than min_ttl left; ``previous``: the cached token it replaces, if any."""
-    from ansible_collections.sso.onelogin.plugins.plugin_utils import _client  # imports requests
-    if previous is not None and previous.get('token_api') == settings.token_api:
-        if settings.token_api == 'v1':
-            # A new v1 token invalidates this one at once. It was handed out until it got down to
-            # min_ttl; mint its successor only at min_ttl / 2, so whoever got it last can still use it.
-            wait = previous['expires_at'] - settings.min_ttl / 2.0 - now()
-        else:
-            # v2 hands back this same token until it expires: asking now would only return it again.
-            wait = previous['expires_at'] - now() + 1 if previous['expires_at'] > now() else 0
-        if wait > 0:
-            sleep(wait)
-    record = _client.exchange(settings, now=now, sleep=sleep)
-    left = record['expires_at'] - now()
-    reasks = 0
-    ended = None
-    while (left <= settings.min_ttl and settings.token_api == 'v2' and reasks < V2_REASKS
-           and ended in (None, record['access_token'])):
-        # OneLogin handed back a v2 token at its end of life (obtained earlier by another client, or
-        # the clocks disagree): wait it out, with a growing margin, and ask again, rather than hand out
-        # a token that a later API call would find expired. A different token that is just as short
-        # is not waited for: its whole lifetime is not above min_ttl.
-        ended = record['access_token']
-        sleep(max(left, 0) + 2 ** reasks)
-        reasks += 1
-        record = _client.exchange(settings, now=now, sleep=sleep)
-        left = record['expires_at'] - now()
-    if left > settings.min_ttl:
-        return record
-    raise OneLoginError(
-        'OneLogin issued a token with %d seconds left, not more than min_ttl (%d seconds), so it cannot be handed '
-        'out. Lower min_ttl (%s), and check that the controller\'s clock is right.',
-        int(max(0, left)), settings.min_ttl, settings.where('min_ttl'))
-
 
 def revoke(settings, access_token=None, check_mode=False, cache=None, now=time.time, sleep=time.sleep,
            warnings=None):
-    """Revoke the cached token of these settings (or ``access_token``) and drop it from every cache.
+    """Revoke the cached token of these settings (or ``access_token``) and drop it from every cache it can reach.
 
-    Return the revoked token, or None when there was nothing to revoke. In check mode nothing is
-    sent or dropped; the return value says what would have been revoked.
-
-    Without ``cache``, the token is dropped from every cache these settings can reach: the run
-    cache, the persistent folder of ``settings.cache_dir`` (configured or default, whatever the
-    cache mode) and the default persistent folder. A folder that is missing is not created; one
-    that fails the safety checks is not touched, and its message is appended to ``warnings`` (a
-    list) when one is given.
+    See :func:`_renewal.revoke`; the return value is the revoked token, or None.
     """
-    primary = _store(settings, cache)
-    with primary.entry(settings.cache_key) as entry:
-        record = _matches(entry.read(now()), settings)
-        token = access_token or (record or {}).get('access_token')
-        if not token or check_mode:
-            return token or None
-        from ansible_collections.sso.onelogin.plugins.plugin_utils import _client  # imports requests
-        _client.revoke(settings, token, now=now, sleep=sleep)
-        if record is not None and record.get('access_token') == token:
-            entry.remove()
-    if cache is None:
-        for store in _other_stores(settings, primary):
-            try:
-                with store.entry(settings.cache_key) as entry:
-                    if entry is None:  # the folder does not exist: nothing to drop
-                        continue
-                    record = entry.read(now())
-                    if record is not None and record.get('access_token') == token:
-                        entry.remove()
-            except OneLoginError as exc:  # an unsafe folder is not touched
-                if warnings is not None:
-                    warnings.append(str(exc.hide(settings.secrets + (token,))))
-    return token
-
-
-def _other_stores(settings, primary):
-    """The caches besides ``primary`` that may hold these settings' token, none of them created here."""
-    seen = {primary.directory}
-    stores = []
-    for store in [TokenCache(create=False)] + [_persistent_store(settings, directory, create=False)
-                                               for directory in (settings.cache_dir, default_persistent_directory())
-                                               if directory]:
-        if store.directory not in seen:
-            seen.add(store.directory)
-            stores.append(store)
-    return stores
+    from ansible_collections.sso.onelogin.plugins.plugin_utils import _renewal
+    return _renewal.revoke(settings, access_token=access_token, check_mode=check_mode, cache=cache, now=now,
+                           sleep=sleep, warnings=warnings)
 
 
 def as_fact(record, now=time.time, settings=None):
@@ -230,6 +130,7 @@ def as_fact(record, now=time.time, settings=None):
     ``record``: as :func:`obtain` returns it (its ``api_url`` is already the settings' one). With
     ``settings``, ``api_url`` is taken from them in any case.
     """
+    from ansible_collections.sso.onelogin.plugins.plugin_utils._timeutil import iso8601
     return {
         'access_token': record['access_token'],
         'token_type': record['token_type'],
