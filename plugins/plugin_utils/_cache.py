@@ -45,7 +45,7 @@ from ansible_collections.sso.onelogin.plugins.plugin_utils._folders import (
 FORMAT = 'sso.onelogin/token-cache/1'
 FAILURE_FORMAT = 'sso.onelogin/token-failure/1'
 FIELDS = ('access_token', 'token_type', 'created_at', 'expires_at', 'account_id', 'api_url', 'token_api',
-           'client_id', 'minted_by')
+          'client_id', 'minted_by')
 
 # Bounds of what is accepted from a cache file. OneLogin documents a token lifetime of 10 hours:
 # an expiry further ahead than ten lifetimes, or more than a day past, is not a token of ours.
@@ -248,6 +248,7 @@ class CacheEntry:
             return json.loads(b''.join(chunks).decode('utf-8'))
         except (ValueError, RecursionError):
             return None
+
 
 def _cache_writes_not_a_file(dir_fd, name, path, what, exc):
     from ansible_collections.sso.onelogin.plugins.plugin_utils import _cache_writes

@@ -64,7 +64,7 @@ def write_failure(entry, message, failed_at):
     text = ''.join(char if char.isprintable() else ' ' for char in str(message)[:MAX_MESSAGE]) or 'failed'
     with contextlib.suppress(OSError, OneLoginError):
         _store(entry, entry.failure_name, 'failure record',
-                    {'format': FAILURE_FORMAT, 'failed_at': float(failed_at), 'message': text})
+               {'format': FAILURE_FORMAT, 'failed_at': float(failed_at), 'message': text})
 
 
 def clear_failure(entry):

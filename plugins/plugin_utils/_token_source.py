@@ -112,7 +112,6 @@ def handed_out(record, settings):
     return dict(record, api_url=settings.base_url)
 
 
-
 def revoke(settings, access_token=None, check_mode=False, cache=None, now=time.time, sleep=time.sleep,
            warnings=None):
     """Revoke the cached token of these settings (or ``access_token``) and drop it from every cache it can reach.
