@@ -13,33 +13,11 @@ from ansible_collections.sso.onelogin.plugins.plugin_utils._cache import TokenCa
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
 from ansible_collections.sso.onelogin.plugins.plugin_utils._token_source import (Outcome, as_fact, failure_window, obtain,
                                                                                  revoke)
+from ansible_collections.sso.onelogin.tests.unit.clock import T0, FakeClock, never_sleep
 
 
-T0 = 1700000000.0  # 2023-11-14T22:13:20Z
 LIFETIME = 3600
 MIN_TTL = 300
-
-
-class FakeClock:
-    """One clock for the emulator and the token source; ``sleep`` advances it instead of sleeping."""
-
-    def __init__(self, start=T0):
-        self.now = start
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds):
-        self.now += seconds
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-def never_sleep(seconds):
-    raise AssertionError('obtain() slept for %r seconds where it had no reason to' % (seconds,))
 
 
 @pytest.fixture
