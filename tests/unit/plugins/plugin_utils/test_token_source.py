@@ -410,6 +410,22 @@ def test_a_v2_token_handed_back_again_because_of_clock_skew_is_waited_out_longer
     assert exchanges(server) == 4
 
 
+
+def test_a_v2_token_handed_back_at_its_end_of_life_is_asked_again_at_most_four_times(start_emulator, settings_for,
+                                                                                        cache):
+    # OneLogin's clock is so far behind that it keeps handing back a token the controller sees as expired: the
+    # documented bound (V2_REASKS) is 4 more exchanges after the first, with growing waits, then an error.
+    clock = FakeClock()
+    server = start_emulator({'client-s': 'secret-s-0123456789'}, clock=lambda: clock() - 10 * LIFETIME)
+    settings = settings_for(api_url=server.url, client_id='client-s', client_secret='secret-s-0123456789',
+                            min_ttl=MIN_TTL)
+    with pytest.raises(OneLoginError) as caught:
+        obtain(settings, cache=cache, now=clock, sleep=clock.sleep)
+    assert 'not more than min_ttl' in str(caught.value)
+    assert clock.sleeps == [1, 2, 4, 8]
+    assert exchanges(server) == 1 + 4
+    assert cached(cache, settings, now=clock) is None
+
 # -- cache modes ----------------------------------------------------------------------------------------------------
 
 def test_cache_none_mints_at_every_call_and_stores_nothing(emulator, settings_for, run_cache_dir):
