@@ -23,6 +23,8 @@ import urllib.error
 import pytest
 import requests
 
+from ansible_collections.sso.onelogin.tests.unit.clock import FakeClock
+
 
 V1 = '/auth/oauth2/token'
 V2 = '/auth/oauth2/v2/token'
@@ -35,19 +37,6 @@ FAULTS = '/__emulator__/faults'
 
 UNAUTHORIZED_API_BODY = {'message': 'Unauthorized', 'statusCode': 401, 'name': 'UnauthorizedError'}
 DOCUMENTED_LIFETIME = 36000
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now):
-        self.start = self.now = now
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds):
-        self.now += seconds
 
 
 class Emulator:

@@ -26,6 +26,7 @@ import requests
 
 from ansible_collections.sso.onelogin.plugins.plugin_utils import _calls, _client, _errors, _transport
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
+from ansible_collections.sso.onelogin.tests.unit.clock import FakeClock
 
 V2_PATH = '/auth/oauth2/v2/token'
 V1_PATH = '/auth/oauth2/token'
@@ -157,27 +158,32 @@ def no_proxy(monkeypatch):
 
 
 @pytest.fixture
-def creds():
+def client_creds():
     """Fresh credentials and a token value that must never show up in a message."""
     return {'client_id': 'client-' + secrets.token_hex(6), 'client_secret': 'secret-' + secrets.token_hex(20),
             'token': 'tok' + secrets.token_hex(30)}
 
 
 @pytest.fixture
-def stub_settings(settings_for, stub, creds):
+def stub_settings(settings_for, stub, client_creds):
     def build(**values):
         values.setdefault('api_url', stub.url)
-        return settings_for(client_id=creds['client_id'], client_secret=creds['client_secret'], **values)
+        return settings_for(**_login(client_creds), **values)
     return build
+
+
+def _login(client_creds):
+    """The client id and secret of ``client_creds``, as options."""
+    return {'client_id': client_creds['client_id'], 'client_secret': client_creds['client_secret']}
 
 
 def _fixed(moment):
     return lambda: moment
 
 
-def _assert_clean(message, creds):
-    assert creds['client_secret'] not in message
-    assert creds['token'] not in message
+def _assert_clean(message, client_creds):
+    assert client_creds['client_secret'] not in message
+    assert client_creds['token'] not in message
 
 
 def _use_token(base_url, token):
@@ -240,53 +246,54 @@ def test_exchange_wrong_secret_against_emulator(emulator, settings_for):
 
 # -- what goes over the wire ----------------------------------------------------------------------
 
-def test_v2_request_uses_http_basic(stub, stub_settings, creds):
-    stub.answer(200, {'access_token': creds['token'], 'expires_in': 36000, 'token_type': 'bearer'})
+def test_v2_request_uses_http_basic(stub, stub_settings, client_creds):
+    stub.answer(200, {'access_token': client_creds['token'], 'expires_in': 36000, 'token_type': 'bearer'})
     _client.exchange(stub_settings(token_api='v2'))
 
     assert len(stub.requests) == 1
     sent = stub.requests[0]
     assert sent['method'] == 'POST'
     assert sent['path'] == V2_PATH
-    expected = base64.b64encode(('%s:%s' % (creds['client_id'], creds['client_secret'])).encode('ascii')).decode('ascii')
+    pair = '%s:%s' % (client_creds['client_id'], client_creds['client_secret'])
+    expected = base64.b64encode(pair.encode('ascii')).decode('ascii')
     assert sent['headers']['Authorization'] == 'Basic ' + expected
     assert sent['headers']['Content-Type'] == 'application/json'
     assert json.loads(sent['body'].decode('utf-8')) == {'grant_type': 'client_credentials'}
 
 
-def test_v1_request_uses_the_client_id_header(stub, stub_settings, creds):
+def test_v1_request_uses_the_client_id_header(stub, stub_settings, client_creds):
     stub.answer(200, {'status': {'error': False, 'code': 200, 'type': 'success', 'message': 'Success'},
-                      'data': [{'access_token': creds['token'], 'expires_in': 36000, 'token_type': 'bearer'}]})
+                      'data': [{'access_token': client_creds['token'], 'expires_in': 36000, 'token_type': 'bearer'}]})
     _client.exchange(stub_settings(token_api='v1'))
 
     assert len(stub.requests) == 1
     sent = stub.requests[0]
     assert sent['method'] == 'POST'
     assert sent['path'] == V1_PATH
-    assert sent['headers']['Authorization'] == 'client_id:%s, client_secret:%s' % (creds['client_id'],
-                                                                                   creds['client_secret'])
+    assert sent['headers']['Authorization'] == 'client_id:%s, client_secret:%s' % (client_creds['client_id'],
+                                                                                   client_creds['client_secret'])
     assert len(sent['headers'].get_all('Authorization')) == 1
     assert sent['headers']['Content-Type'] == 'application/json'
     assert json.loads(sent['body'].decode('utf-8')) == {'grant_type': 'client_credentials'}
 
 
 @pytest.mark.parametrize('token_api, wrap', [('v2', False), ('v1', True)])
-def test_exchange_parses_flat_and_wrapped_answers(stub, stub_settings, creds, token_api, wrap):
-    payload = {'access_token': creds['token'], 'created_at': '2024-05-01T11:30:00.250Z', 'expires_in': 36000,
+def test_exchange_parses_flat_and_wrapped_answers(stub, stub_settings, client_creds, token_api, wrap):
+    payload = {'access_token': client_creds['token'], 'created_at': '2024-05-01T11:30:00.250Z', 'expires_in': 36000,
                'refresh_token': 'refresh-' + secrets.token_hex(8), 'token_type': 'bearer', 'account_id': 4242}
     body = {'status': {'error': False, 'code': 200, 'type': 'success', 'message': 'Success'}, 'data': [payload]} \
         if wrap else payload
     stub.answer(200, body)
     record = _client.exchange(stub_settings(token_api=token_api), now=_fixed(REQUESTED_AT))
     assert record == {
-        'access_token': creds['token'],
+        'access_token': client_creds['token'],
         'token_type': 'bearer',
         'created_at': '2024-05-01T11:30:00Z',
         'expires_at': REQUESTED_AT - 1800 + 0.25 + 36000,
         'account_id': 4242,
         'api_url': stub.url,
         'token_api': token_api,
-        'client_id': creds['client_id'],
+        'client_id': client_creds['client_id'],
     }
 
 
@@ -337,8 +344,8 @@ ERROR_CASES = [
 
 @pytest.mark.parametrize('http_status, make_body, code, said, hints',
                          [case[1:] for case in ERROR_CASES], ids=[case[0] for case in ERROR_CASES])
-def test_error_shapes(stub, stub_settings, creds, http_status, make_body, code, said, hints):
-    body = make_body(creds['token'])
+def test_error_shapes(stub, stub_settings, client_creds, http_status, make_body, code, said, hints):
+    body = make_body(client_creds['token'])
     stub.answer(http_status, body, headers=None if isinstance(body, dict) else {'Content-Type': 'text/html'})
     with pytest.raises(OneLoginError) as excinfo:
         _client.exchange(stub_settings(retry_timeout=0))
@@ -355,7 +362,7 @@ def test_error_shapes(stub, stub_settings, creds, http_status, make_body, code, 
         assert 'OneLogin said: "%s"' % said in message
     for hint in hints:
         assert hint in message
-    _assert_clean(message, creds)
+    _assert_clean(message, client_creds)
     assert len(stub.requests) == 1
 
 
@@ -366,26 +373,26 @@ def test_401_hint_names_the_tenant(stub, stub_settings):
     assert 'belong to the tenant at %s.' % stub.url in str(excinfo.value)
 
 
-def test_error_on_v1_names_the_v1_url(stub, stub_settings, creds):
-    stub.answer(200, _status_error(401, 'Unauthorized', 'Authentication Failure', creds['token']))
+def test_error_on_v1_names_the_v1_url(stub, stub_settings, client_creds):
+    stub.answer(200, _status_error(401, 'Unauthorized', 'Authentication Failure', client_creds['token']))
     with pytest.raises(OneLoginError) as excinfo:
         _client.exchange(stub_settings(token_api='v1'))
     message = str(excinfo.value)
     assert 'HTTP 401 from %s%s' % (stub.url, V1_PATH) in message
-    _assert_clean(message, creds)
+    _assert_clean(message, client_creds)
 
 
-def test_secret_echoed_by_the_server_is_scrubbed(stub, stub_settings, creds):
-    stub.answer(401, {'message': 'Unknown client secret %s' % creds['client_secret'], 'statusCode': 401})
+def test_secret_echoed_by_the_server_is_scrubbed(stub, stub_settings, client_creds):
+    stub.answer(401, {'message': 'Unknown client secret %s' % client_creds['client_secret'], 'statusCode': 401})
     with pytest.raises(OneLoginError) as excinfo:
         _client.exchange(stub_settings())
     message = str(excinfo.value)
     assert 'Unknown client secret ********' in message
-    _assert_clean(message, creds)
+    _assert_clean(message, client_creds)
 
 
 @pytest.mark.parametrize('http_status', [301, 302, 307, 308])
-def test_redirect_is_refused_and_not_followed(stub, stub_settings, creds, http_status):
+def test_redirect_is_refused_and_not_followed(stub, stub_settings, client_creds, http_status):
     target = stub.url + '/elsewhere'
     stub.answer(http_status, b'', headers={'Location': target})
     with pytest.raises(OneLoginError) as excinfo:
@@ -393,32 +400,32 @@ def test_redirect_is_refused_and_not_followed(stub, stub_settings, creds, http_s
     message = str(excinfo.value)
     assert 'redirect (HTTP %d to %s)' % (http_status, target) in message
     assert 'ONELOGIN_API_URL' in message
-    _assert_clean(message, creds)
+    _assert_clean(message, client_creds)
     # Not followed: the stub saw the token request and nothing else.
     assert [(r['method'], r['path']) for r in stub.requests] == [('POST', V2_PATH)]
 
 
-def test_non_json_200_body(stub, stub_settings, creds):
-    stub.answer(200, '<html>login page %s %s</html>' % (creds['client_secret'], creds['token']),
+def test_non_json_200_body(stub, stub_settings, client_creds):
+    stub.answer(200, '<html>login page %s %s</html>' % (client_creds['client_secret'], client_creds['token']),
                 headers={'Content-Type': 'text/html; charset=utf-8'})
     with pytest.raises(OneLoginError) as excinfo:
         _client.exchange(stub_settings())
     message = str(excinfo.value)
     assert 'answered HTTP 200 with a body that is not JSON (text/html; charset=utf-8)' in message
     assert 'ONELOGIN_TOKEN_API' in message
-    _assert_clean(message, creds)
+    _assert_clean(message, client_creds)
 
 
 @pytest.mark.parametrize('body', [{'status': {'error': False, 'code': 200}, 'data': []}, {'token': 'x'}, []],
                          ids=['empty-data', 'other-keys', 'list'])
-def test_json_200_without_access_token(stub, stub_settings, creds, body):
+def test_json_200_without_access_token(stub, stub_settings, client_creds, body):
     stub.answer(200, body)
     with pytest.raises(OneLoginError) as excinfo:
         _client.exchange(stub_settings())
     message = str(excinfo.value)
     assert 'answered HTTP 200 with JSON without an access_token' in message
     assert 'ONELOGIN_API_URL' in message
-    _assert_clean(message, creds)
+    _assert_clean(message, client_creds)
 
 
 @pytest.mark.parametrize('body, words', [
@@ -427,26 +434,26 @@ def test_json_200_without_access_token(stub, stub_settings, creds, body):
     ({'access_token': 'TOKEN', 'expires_in': 'soon'}, 'without a valid expires_in'),
     ({'access_token': 'TOKEN'}, 'without a valid expires_in'),
 ], ids=['empty-token', 'null-token', 'garbage-expires-in', 'no-expires-in'])
-def test_incomplete_token_answer(stub, stub_settings, creds, body, words):
+def test_incomplete_token_answer(stub, stub_settings, client_creds, body, words):
     if body.get('access_token') == 'TOKEN':
-        body = dict(body, access_token=creds['token'])
+        body = dict(body, access_token=client_creds['token'])
     stub.answer(200, body)
     with pytest.raises(OneLoginError) as excinfo:
         _client.exchange(stub_settings())
     message = str(excinfo.value)
     assert words in message
-    _assert_clean(message, creds)
+    _assert_clean(message, client_creds)
 
 
 # -- transport failures ---------------------------------------------------------------------------
 
-def test_connection_refused(settings_for, creds):
+def test_connection_refused(settings_for, client_creds):
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(('127.0.0.1', 0))
     port = sock.getsockname()[1]
     sock.close()
     url = 'http://127.0.0.1:%d' % port
-    settings = settings_for(api_url=url, client_id=creds['client_id'], client_secret=creds['client_secret'],
+    settings = settings_for(api_url=url, **_login(client_creds),
                             token_api='v1', retry_timeout=0)
     with pytest.raises(OneLoginError) as excinfo:
         _client.exchange(settings)
@@ -454,45 +461,45 @@ def test_connection_refused(settings_for, creds):
     assert message.startswith('Could not reach OneLogin at %s%s (ConnectionError: ' % (url, V1_PATH))
     assert 'connection refused' in message.lower()
     assert 'ONELOGIN_API_URL' in message
-    _assert_clean(message, creds)
+    _assert_clean(message, client_creds)
     assert excinfo.value.__cause__ is None and excinfo.value.__suppress_context__
 
 
-def test_read_timeout(stub, stub_settings, creds):
+def test_read_timeout(stub, stub_settings, client_creds):
     # Were the timeout option ignored, this valid answer would arrive (after 5 s) and no error be raised.
-    stub.answer(200, {'access_token': creds['token'], 'expires_in': 36000})
+    stub.answer(200, {'access_token': client_creds['token'], 'expires_in': 36000})
     stub.hold = 5
     with pytest.raises(OneLoginError) as excinfo:
         _client.exchange(stub_settings(timeout=1, retry_timeout=0))
     message = str(excinfo.value)
     assert message.startswith('OneLogin did not answer the token request to %s%s within 1 s.' % (stub.url, V2_PATH))
     assert 'ONELOGIN_TIMEOUT' in message
-    _assert_clean(message, creds)
+    _assert_clean(message, client_creds)
     assert excinfo.value.__cause__ is None and excinfo.value.__suppress_context__
     assert len(stub.requests) == 1
 
 
-def test_tls_certificate_not_trusted(tls_stub, settings_for, creds):
-    tls_stub.answer(200, {'access_token': creds['token'], 'expires_in': 36000})
-    settings = settings_for(api_url=tls_stub.url, client_id=creds['client_id'], client_secret=creds['client_secret'])
+def test_tls_certificate_not_trusted(tls_stub, settings_for, client_creds):
+    tls_stub.answer(200, {'access_token': client_creds['token'], 'expires_in': 36000})
+    settings = settings_for(api_url=tls_stub.url, **_login(client_creds))
     with pytest.raises(OneLoginError) as excinfo:
         _client.exchange(settings)
     message = str(excinfo.value)
     assert message.startswith('The TLS connection to %s failed' % tls_stub.url)
     assert 'ONELOGIN_VALIDATE_CERTS' in message
-    _assert_clean(message, creds)
+    _assert_clean(message, client_creds)
     assert excinfo.value.__cause__ is None and excinfo.value.__suppress_context__
     # Refused during the handshake: no request (and so no credential) reached the server.
     assert tls_stub.requests == []
 
 
 @pytest.mark.filterwarnings('ignore:Unverified HTTPS request')
-def test_tls_validate_certs_off(tls_stub, settings_for, creds):
-    tls_stub.answer(200, {'access_token': creds['token'], 'expires_in': 36000})
-    settings = settings_for(api_url=tls_stub.url, client_id=creds['client_id'], client_secret=creds['client_secret'],
+def test_tls_validate_certs_off(tls_stub, settings_for, client_creds):
+    tls_stub.answer(200, {'access_token': client_creds['token'], 'expires_in': 36000})
+    settings = settings_for(api_url=tls_stub.url, **_login(client_creds),
                             validate_certs=False)
     record = _client.exchange(settings)
-    assert record['access_token'] == creds['token']
+    assert record['access_token'] == client_creds['token']
     assert [r['path'] for r in tls_stub.requests] == [V2_PATH]
 
 
@@ -554,28 +561,28 @@ def test_make_record_defaults(plain_settings):
 # -- hardening found by review -------------------------------------------------------------------
 
 @pytest.mark.parametrize('where', ['location', 'content-type'])
-def test_secret_in_answer_headers_is_scrubbed(stub, stub_settings, creds, where):
+def test_secret_in_answer_headers_is_scrubbed(stub, stub_settings, client_creds, where):
     if where == 'location':
-        stub.answer(302, b'', headers={'Location': 'https://x.example/?s=%s' % creds['client_secret']})
+        stub.answer(302, b'', headers={'Location': 'https://x.example/?s=%s' % client_creds['client_secret']})
     else:
-        stub.answer(200, b'<html>', headers={'Content-Type': 'text/html; %s' % creds['client_secret']})
+        stub.answer(200, b'<html>', headers={'Content-Type': 'text/html; %s' % client_creds['client_secret']})
     with pytest.raises(OneLoginError) as excinfo:
         _client.exchange(stub_settings())
     assert '********' in str(excinfo.value)
-    _assert_clean(str(excinfo.value), creds)
+    _assert_clean(str(excinfo.value), client_creds)
 
 
 @pytest.mark.parametrize('code', [200, 0, None])
-def test_error_envelope_with_a_success_code_is_still_an_error(stub, stub_settings, creds, code):
+def test_error_envelope_with_a_success_code_is_still_an_error(stub, stub_settings, client_creds, code):
     stub.answer(200, {'status': {'error': True, 'code': code, 'message': 'Nope'},
-                      'data': [{'access_token': creds['token'], 'expires_in': 36000}]})
+                      'data': [{'access_token': client_creds['token'], 'expires_in': 36000}]})
     with pytest.raises(OneLoginError) as excinfo:
         _client.exchange(stub_settings())
     assert 'OneLogin said: "Nope"' in str(excinfo.value)
-    _assert_clean(str(excinfo.value), creds)
+    _assert_clean(str(excinfo.value), client_creds)
 
 
-def test_deeply_nested_json_is_a_clear_error_not_a_crash(stub, stub_settings, creds):
+def test_deeply_nested_json_is_a_clear_error_not_a_crash(stub, stub_settings, client_creds):
     stub.answer(200, b'[' * 100000 + b']' * 100000, headers={'Content-Type': 'application/json'})
     with pytest.raises(OneLoginError) as excinfo:
         _client.exchange(stub_settings())
@@ -583,12 +590,12 @@ def test_deeply_nested_json_is_a_clear_error_not_a_crash(stub, stub_settings, cr
 
 
 @pytest.mark.parametrize('expires_in', [-5, 0, True, 'soon', None])
-def test_a_lifetime_that_is_not_a_positive_number_is_refused(stub, stub_settings, creds, expires_in):
-    stub.answer(200, {'access_token': creds['token'], 'expires_in': expires_in})
+def test_a_lifetime_that_is_not_a_positive_number_is_refused(stub, stub_settings, client_creds, expires_in):
+    stub.answer(200, {'access_token': client_creds['token'], 'expires_in': expires_in})
     with pytest.raises(OneLoginError) as excinfo:
         _client.exchange(stub_settings())
     assert 'expires_in' in str(excinfo.value)
-    _assert_clean(str(excinfo.value), creds)
+    _assert_clean(str(excinfo.value), client_creds)
 
 
 class _StallingHandler(BaseHTTPRequestHandler):
@@ -607,14 +614,14 @@ class _StallingHandler(BaseHTTPRequestHandler):
         pass
 
 
-def test_a_body_that_stalls_after_the_headers_is_reported_as_a_timeout(settings_for, creds):
+def test_a_body_that_stalls_after_the_headers_is_reported_as_a_timeout(settings_for, client_creds):
     server = _QuietServer(('127.0.0.1', 0), _StallingHandler)
     server.release = threading.Event()
     thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.01}, daemon=True)
     thread.start()
     try:
         settings = settings_for(api_url='http://127.0.0.1:%d' % server.server_address[1], timeout=1, retry_timeout=0,
-                                client_id=creds['client_id'], client_secret=creds['client_secret'])
+                                **_login(client_creds))
         with pytest.raises(OneLoginError) as excinfo:
             _client.exchange(settings)
     finally:
@@ -627,24 +634,9 @@ def test_a_body_that_stalls_after_the_headers_is_reported_as_a_timeout(settings_
 
 # -- bounded retries, against the emulator's fault injection ---------------------------------------------------------
 
-class Clock:
-    """A controller clock that ``sleep`` advances instead of waiting; it starts at the real time.
-
-    More than 200 waits mean a retry loop that does not end (say waits of 0 s): the test fails.
-    """
-
-    def __init__(self):
-        self.now = time.time()
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        assert len(self.sleeps) <= 200, 'a retry loop that does not end: %r' % self.sleeps[:10]
-        self.now += seconds
-
+# The retry tests run the controller on tests/unit/clock.py's FakeClock started at the real time (the emulator
+# stamps its answers with the real clock): its sleep advances it instead of waiting, and a retry loop that
+# does not end fails the test after 200 waits.
 
 def _ceilings(count):
     # The documented schedule, written out: half a second, doubling, up to 8 s.
@@ -672,7 +664,7 @@ PASSING_IDS = [fault['fault'] + str(fault.get('code', '')) for fault, cause in P
 @pytest.mark.parametrize('token_api', ['v2', 'v1'])
 @pytest.mark.parametrize('fault, cause', PASSING_FAULTS, ids=PASSING_IDS)
 def test_a_passing_failure_is_retried_after_a_backoff(emulator, settings_for, fault, cause, token_api):
-    clock = Clock()
+    clock = FakeClock(time.time())
     emulator.inject(fault)
     record = _client.exchange(settings_for(emulator, token_api=token_api, timeout=1), now=clock, sleep=clock.sleep)
     stats = emulator.stats()
@@ -687,7 +679,7 @@ def test_a_passing_failure_is_retried_after_a_backoff(emulator, settings_for, fa
 
 @pytest.mark.parametrize('fault, cause', PASSING_FAULTS, ids=PASSING_IDS)
 def test_when_retries_run_out_the_error_names_the_last_cause_and_the_tries(emulator, settings_for, fault, cause):
-    clock = Clock()
+    clock = FakeClock(time.time())
     emulator.inject(*[fault] * 12)
     settings = settings_for(emulator, timeout=1, retry_timeout=5)
     with pytest.raises(OneLoginError) as excinfo:
@@ -707,7 +699,7 @@ def test_when_retries_run_out_the_error_names_the_last_cause_and_the_tries(emula
 
 
 def test_the_waits_grow_exponentially_up_to_a_ceiling(emulator, settings_for):
-    clock = Clock()
+    clock = FakeClock(time.time())
     emulator.inject(*[{'fault': 'status', 'code': 503}] * 9)
     record = _client.exchange(settings_for(emulator, retry_timeout=60), now=clock, sleep=clock.sleep)
     assert record['access_token']
@@ -720,16 +712,16 @@ def test_the_waits_grow_exponentially_up_to_a_ceiling(emulator, settings_for):
 
 def test_the_waits_are_jittered(emulator, settings_for):
     emulator.inject(*[{'fault': 'status', 'code': 502}] * 6)
-    first, second = Clock(), Clock()
-    _client.exchange(settings_for(emulator), now=first.__call__, sleep=first.sleep)
+    first, second = FakeClock(time.time()), FakeClock(time.time())
+    _client.exchange(settings_for(emulator), now=first, sleep=first.sleep)
     emulator.inject(*[{'fault': 'status', 'code': 502}] * 6)
-    _client.exchange(settings_for(emulator), now=second.__call__, sleep=second.sleep)
+    _client.exchange(settings_for(emulator), now=second, sleep=second.sleep)
     # Six uniform draws each agreeing to the microsecond would mean there is no jitter.
     assert [round(s, 6) for s in first.sleeps] != [round(s, 6) for s in second.sleeps]
 
 
 def test_retry_after_is_honoured(emulator, settings_for):
-    clock = Clock()
+    clock = FakeClock(time.time())
     emulator.inject({'fault': 'rate_limited', 'retry_after': 7})
     record = _client.exchange(settings_for(emulator), now=clock, sleep=clock.sleep)
     assert record['access_token']
@@ -737,7 +729,7 @@ def test_retry_after_is_honoured(emulator, settings_for):
 
 
 def test_a_retry_after_beyond_the_budget_fails_at_once(emulator, settings_for):
-    clock = Clock()
+    clock = FakeClock(time.time())
     emulator.inject({'fault': 'rate_limited', 'retry_after': 120})
     with pytest.raises(OneLoginError) as excinfo:
         _client.exchange(settings_for(emulator, retry_timeout=30), now=clock, sleep=clock.sleep)
@@ -757,7 +749,7 @@ def test_a_retry_after_beyond_the_budget_fails_at_once(emulator, settings_for):
     ({'fault': 'error_200', 'code': 401}, 401),
 ])
 def test_refusals_are_never_retried(emulator, settings_for, fault, code):
-    clock = Clock()
+    clock = FakeClock(time.time())
     emulator.inject(fault)
     with pytest.raises(OneLoginError) as excinfo:
         _client.exchange(settings_for(emulator), now=clock, sleep=clock.sleep)
@@ -768,7 +760,7 @@ def test_refusals_are_never_retried(emulator, settings_for, fault, code):
 
 
 def test_wrong_credentials_are_not_retried(emulator, settings_for):
-    clock = Clock()
+    clock = FakeClock(time.time())
     settings = settings_for(api_url=emulator.url, client_id=emulator.client_id, client_secret='wrong-secret-value')
     with pytest.raises(OneLoginError):
         _client.exchange(settings, now=clock, sleep=clock.sleep)
@@ -777,7 +769,7 @@ def test_wrong_credentials_are_not_retried(emulator, settings_for):
 
 
 def test_a_non_json_answer_is_an_error_without_retries(emulator, settings_for):
-    clock = Clock()
+    clock = FakeClock(time.time())
     emulator.inject({'fault': 'not_json'})
     with pytest.raises(OneLoginError) as excinfo:
         _client.exchange(settings_for(emulator), now=clock, sleep=clock.sleep)
@@ -787,7 +779,7 @@ def test_a_non_json_answer_is_an_error_without_retries(emulator, settings_for):
 
 
 def test_retry_timeout_zero_makes_one_try(emulator, settings_for):
-    clock = Clock()
+    clock = FakeClock(time.time())
     emulator.inject({'fault': 'status', 'code': 503})
     with pytest.raises(OneLoginError) as excinfo:
         _client.exchange(settings_for(emulator, retry_timeout=0), now=clock, sleep=clock.sleep)
@@ -821,26 +813,26 @@ def test_revoke_makes_the_token_stop_working(emulator, settings_for):
     assert emulator.stats()['revokes'] == 1
 
 
-def test_revoke_sends_the_documented_request(stub, stub_settings, creds):
+def test_revoke_sends_the_documented_request(stub, stub_settings, client_creds):
     stub.answer(200, {'status': {'error': False, 'code': 200, 'type': 'success', 'message': 'Success'}})
-    _client.revoke(stub_settings(), creds['token'])
+    _client.revoke(stub_settings(), client_creds['token'])
     [request] = stub.requests
     assert (request['method'], request['path']) == ('POST', '/auth/oauth2/revoke')
-    assert request['headers']['Authorization'] == 'client_id:%s, client_secret:%s' % (creds['client_id'],
-                                                                                      creds['client_secret'])
+    assert request['headers']['Authorization'] == 'client_id:%s, client_secret:%s' % (client_creds['client_id'],
+                                                                                      client_creds['client_secret'])
     assert request['headers']['Content-Type'] == 'application/json'
-    assert json.loads(request['body']) == {'access_token': creds['token']}
+    assert json.loads(request['body']) == {'access_token': client_creds['token']}
 
 
-def test_a_refused_revoke_names_the_credentials_and_hides_the_token(stub, stub_settings, creds):
+def test_a_refused_revoke_names_the_credentials_and_hides_the_token(stub, stub_settings, client_creds):
     stub.answer(401, {'status': {'error': True, 'code': 401, 'type': 'Unauthorized',
-                                 'message': 'Authentication Failure for %s' % creds['token']}})
+                                 'message': 'Authentication Failure for %s' % client_creds['token']}})
     with pytest.raises(OneLoginError) as excinfo:
-        _client.revoke(stub_settings(), creds['token'])
+        _client.revoke(stub_settings(), client_creds['token'])
     message = str(excinfo.value)
     assert message.startswith('OneLogin refused the revoke request (HTTP 401 from %s/auth/oauth2/revoke)' % stub.url)
     assert 'ONELOGIN_CLIENT_SECRET' in message
-    _assert_clean(message, creds)
+    _assert_clean(message, client_creds)
 
 
 def test_rate_limit_against_the_emulator(emulator, settings_for):
@@ -857,13 +849,14 @@ def test_rate_limit_against_the_emulator(emulator, settings_for):
     assert emulator.stats()['exchanges'] == 1
 
 
-def test_rate_limit_sends_the_documented_header(stub, stub_settings, creds):
+def test_rate_limit_sends_the_documented_header(stub, stub_settings, client_creds):
     stub.answer(200, {'status': {'error': False, 'code': 200}, 'data': {
         'X-RateLimit-Limit': 5000, 'X-RateLimit-Remaining': '4988', 'X-RateLimit-Reset': 832}})
-    assert _client.rate_limit(stub_settings(), creds['token']) == {'limit': 5000, 'remaining': 4988, 'reset': 832}
+    answer = _client.rate_limit(stub_settings(), client_creds['token'])
+    assert answer == {'limit': 5000, 'remaining': 4988, 'reset': 832}
     [request] = stub.requests
     assert (request['method'], request['path']) == ('GET', '/auth/rate_limit')
-    assert request['headers']['Authorization'] == 'bearer:%s' % creds['token']
+    assert request['headers']['Authorization'] == 'bearer:%s' % client_creds['token']
 
 
 def test_rate_limit_with_a_dead_token_explains_why(emulator, settings_for):
@@ -879,19 +872,19 @@ def test_rate_limit_with_a_dead_token_explains_why(emulator, settings_for):
 
 @pytest.mark.parametrize('body', [{'status': {'error': False, 'code': 200}}, {'data': {'X-RateLimit-Limit': 1}},
                                   '<html>maintenance</html>'], ids=['no-data', 'partial-data', 'html'])
-def test_an_odd_rate_limit_answer_is_a_clear_error(stub, stub_settings, creds, body):
+def test_an_odd_rate_limit_answer_is_a_clear_error(stub, stub_settings, client_creds, body):
     stub.answer(200, body, headers=None if isinstance(body, dict) else {'Content-Type': 'text/html'})
     with pytest.raises(OneLoginError) as excinfo:
-        _client.rate_limit(stub_settings(), creds['token'])
+        _client.rate_limit(stub_settings(), client_creds['token'])
     message = str(excinfo.value)
     assert message.startswith('The rate limit endpoint %s/auth/rate_limit answered HTTP 200 with ' % stub.url)
-    _assert_clean(message, creds)
+    _assert_clean(message, client_creds)
 
 
 # -- D5: a Retry-After of 0 (or in the past) is no licence for a tight loop ------------------------------------------
 
 def test_a_retry_after_of_zero_still_waits_at_least_a_second(emulator, settings_for):
-    clock = Clock()
+    clock = FakeClock(time.time())
     emulator.inject(*[{'fault': 'rate_limited', 'retry_after': 0}] * 40)
     with pytest.raises(OneLoginError) as excinfo:
         _client.exchange(settings_for(emulator, retry_timeout=10), now=clock, sleep=clock.sleep)
@@ -907,7 +900,7 @@ def test_a_retry_after_of_zero_still_waits_at_least_a_second(emulator, settings_
 def test_a_retry_after_date_in_the_past_still_waits_at_least_a_second(stub, stub_settings):
     stub.answer(429, {'message': 'Too Many Requests', 'statusCode': 429},
                 headers={'Content-Type': 'application/json', 'Retry-After': 'Wed, 21 Oct 2015 07:28:00 GMT'})
-    clock = Clock()
+    clock = FakeClock(time.time())
     with pytest.raises(OneLoginError) as excinfo:
         _client.exchange(stub_settings(retry_timeout=10), now=clock, sleep=clock.sleep)
     assert 'Gave up after' in str(excinfo.value)
@@ -919,7 +912,7 @@ def test_a_retry_after_date_in_the_past_still_waits_at_least_a_second(stub, stub
 def test_a_huge_retry_after_fails_at_once_without_overflow(stub, stub_settings, header):
     stub.answer(429, {'message': 'Too Many Requests'}, headers={'Content-Type': 'application/json',
                                                                 'Retry-After': header})
-    clock = Clock()
+    clock = FakeClock(time.time())
     with pytest.raises(OneLoginError) as excinfo:
         _client.exchange(stub_settings(retry_timeout=30), now=clock, sleep=clock.sleep)
     assert 'before trying again (Retry-After), longer than retry_timeout (30 s) allows' in str(excinfo.value)
@@ -979,21 +972,21 @@ def _secret_forms(secret):
 
 @pytest.mark.parametrize('call, token_api', [('exchange', 'v2'), ('exchange', 'v1'), ('revoke', 'v2'),
                                              ('rate_limit', 'v2')])
-def test_what_the_client_sent_is_scrubbed_when_a_server_echoes_it(echo_server, settings_for, creds, call,
+def test_what_the_client_sent_is_scrubbed_when_a_server_echoes_it(echo_server, settings_for, client_creds, call,
                                                                   token_api):
-    client_id = creds['client_id']
+    client_id = client_creds['client_id']
     secret = ODD_SECRET
     settings = settings_for(api_url='http://127.0.0.1:%d' % echo_server.server_address[1], client_id=client_id,
                             client_secret=secret, token_api=token_api)
-    echo_server.echoed = creds['token'] if call != 'exchange' else secret
+    echo_server.echoed = client_creds['token'] if call != 'exchange' else secret
     with pytest.raises(OneLoginError) as excinfo:
         if call == 'exchange':
             _client.exchange(settings)
         else:
-            getattr(_client, call)(settings, creds['token'])
+            getattr(_client, call)(settings, client_creds['token'])
     message = str(excinfo.value)
     basic = base64.b64encode(('%s:%s' % (client_id, secret)).encode('utf-8')).decode('ascii')
-    for form in _secret_forms(secret) | _secret_forms(creds['token']) | _secret_forms(basic):
+    for form in _secret_forms(secret) | _secret_forms(client_creds['token']) | _secret_forms(basic):
         assert form not in message, form
     # The server's own words are still there: only the secrets went.
     assert 'zebra: you sent [' in message and '********' in message
@@ -1001,26 +994,26 @@ def test_what_the_client_sent_is_scrubbed_when_a_server_echoes_it(echo_server, s
         assert client_id in message or call == 'exchange' and token_api == 'v2'
 
 
-def test_a_secret_at_the_cut_of_a_long_server_message_does_not_show_in_part(stub, stub_settings, creds):
-    stub.answer(401, {'message': 'x' * 290 + creds['client_secret'], 'statusCode': 401})
+def test_a_secret_at_the_cut_of_a_long_server_message_does_not_show_in_part(stub, stub_settings, client_creds):
+    stub.answer(401, {'message': 'x' * 290 + client_creds['client_secret'], 'statusCode': 401})
     with pytest.raises(OneLoginError) as excinfo:
         _client.exchange(stub_settings())
     message = str(excinfo.value)
-    assert creds['client_secret'][:10] not in message
+    assert client_creds['client_secret'][:10] not in message
     assert 'x' * 290 + '********' in message
 
 
 # -- D8: bounds on a token's lifetime and creation time ----------------------------------------------------------------
 
 @pytest.mark.parametrize('expires_in', [300000000000, '300000000000', 10 ** 40, 360001])
-def test_an_absurd_lifetime_is_refused(stub, stub_settings, creds, expires_in):
-    stub.answer(200, {'access_token': creds['token'], 'expires_in': expires_in})
+def test_an_absurd_lifetime_is_refused(stub, stub_settings, client_creds, expires_in):
+    stub.answer(200, {'access_token': client_creds['token'], 'expires_in': expires_in})
     with pytest.raises(OneLoginError) as excinfo:
         _client.exchange(stub_settings())
     message = str(excinfo.value)
     assert 'expires_in' in message and 'more than the 360000' in message
     assert 'ONELOGIN_API_URL' in message
-    _assert_clean(message, creds)
+    _assert_clean(message, client_creds)
 
 
 def test_the_longest_accepted_lifetime(plain_settings):
@@ -1111,10 +1104,10 @@ def _bounded(function, *args, **kwargs):
 
 
 @pytest.mark.parametrize('trickle_head', [False, True], ids=['body', 'headers'])
-def test_a_trickled_answer_is_cut_at_the_timeout(trickle_server, settings_for, creds, trickle_head):
+def test_a_trickled_answer_is_cut_at_the_timeout(trickle_server, settings_for, client_creds, trickle_head):
     trickle_server.trickle_head = trickle_head
-    settings = settings_for(api_url=trickle_server.url, client_id=creds['client_id'],
-                            client_secret=creds['client_secret'], timeout=1, retry_timeout=0)
+    settings = settings_for(api_url=trickle_server.url, client_id=client_creds['client_id'],
+                            client_secret=client_creds['client_secret'], timeout=1, retry_timeout=0)
     elapsed, outcome = _bounded(_client.exchange, settings)
     assert isinstance(outcome, OneLoginError), repr(outcome)
     message = str(outcome)
@@ -1125,10 +1118,10 @@ def test_a_trickled_answer_is_cut_at_the_timeout(trickle_server, settings_for, c
     assert trickle_server.requests == [V2_PATH]
 
 
-def test_a_trickled_answer_is_retried_within_retry_timeout(trickle_server, settings_for, creds):
-    clock = Clock()
-    settings = settings_for(api_url=trickle_server.url, client_id=creds['client_id'],
-                            client_secret=creds['client_secret'], timeout=1, retry_timeout=1)
+def test_a_trickled_answer_is_retried_within_retry_timeout(trickle_server, settings_for, client_creds):
+    clock = FakeClock(time.time())
+    settings = settings_for(api_url=trickle_server.url, client_id=client_creds['client_id'],
+                            client_secret=client_creds['client_secret'], timeout=1, retry_timeout=1)
     elapsed, outcome = _bounded(_client.exchange, settings, now=clock, sleep=clock.sleep)
     assert isinstance(outcome, OneLoginError), repr(outcome)
     assert 'within 1 s' in str(outcome) and 'Gave up after' in str(outcome)
@@ -1146,13 +1139,13 @@ def test_a_trickled_answer_from_the_emulator_is_cut_at_the_timeout(emulator, set
 
 def test_an_emulator_process_trickling_its_answer_is_retried(start_emulator_processes, settings_for):
     running = start_emulator_processes('--fault', 'trickle:0.3')
-    clock = Clock()
+    clock = FakeClock(time.time())
     elapsed, outcome = _bounded(_client.exchange, settings_for(running, timeout=1), now=clock, sleep=clock.sleep)
     assert isinstance(outcome, dict), repr(outcome)
     assert len(clock.sleeps) == 1 and elapsed < 5
 
 
-def test_an_oversized_answer_is_refused(stub, stub_settings, creds):
+def test_an_oversized_answer_is_refused(stub, stub_settings, client_creds):
     stub.answer(200, b'{"access_token": "' + b'a' * (_transport.MAX_BODY + 10) + b'"}',
                 headers={'Content-Type': 'application/json'})
     with pytest.raises(OneLoginError) as excinfo:
@@ -1196,27 +1189,28 @@ def test_a_malformed_token_is_never_sent(stub, stub_settings, call, token):
 
 @pytest.mark.parametrize('call, token_api', [('exchange', 'v2'), ('exchange', 'v1'), ('revoke', 'v2'),
                                              ('rate_limit', 'v2')])
-def test_a_netrc_entry_never_replaces_the_credentials(stub, stub_settings, creds, tmp_path, monkeypatch, call,
+def test_a_netrc_entry_never_replaces_the_credentials(stub, stub_settings, client_creds, tmp_path, monkeypatch, call,
                                                       token_api):
     netrc = tmp_path / 'netrc'
     netrc.write_text('machine 127.0.0.1 login netrc-user password netrc-password\n')
     netrc.chmod(0o600)
     monkeypatch.setenv('NETRC', str(netrc))
-    stub.answer(200, {'access_token': creds['token'], 'expires_in': 36000, 'status': {'error': False, 'code': 200},
+    stub.answer(200, {'access_token': client_creds['token'], 'expires_in': 36000,
+                      'status': {'error': False, 'code': 200},
                       'data': {'X-RateLimit-Limit': 1, 'X-RateLimit-Remaining': 1, 'X-RateLimit-Reset': 1}})
     settings = stub_settings(token_api=token_api)
     if call == 'exchange':
         _client.exchange(settings)
     else:
-        getattr(_client, call)(settings, creds['token'])
+        getattr(_client, call)(settings, client_creds['token'])
     [request] = stub.requests
     sent = request['headers']['Authorization']
     assert 'netrc' not in sent and base64.b64encode(b'netrc-user:netrc-password').decode('ascii') not in sent
-    expected = {'v2': 'Basic ' + _errors.basic_credentials(creds['client_id'], creds['client_secret']),
-                'v1': 'client_id:%s, client_secret:%s' % (creds['client_id'], creds['client_secret'])}
+    expected = {'v2': 'Basic ' + _errors.basic_credentials(client_creds['client_id'], client_creds['client_secret']),
+                'v1': 'client_id:%s, client_secret:%s' % (client_creds['client_id'], client_creds['client_secret'])}
     if call == 'exchange':
         assert sent == expected[token_api]
     elif call == 'revoke':
         assert sent == expected['v1']
     else:
-        assert sent == 'bearer:%s' % creds['token']
+        assert sent == 'bearer:%s' % client_creds['token']
