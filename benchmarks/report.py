@@ -10,6 +10,7 @@ matplotlib is imported only to draw the charts (``charts=True``).
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 
@@ -335,7 +336,47 @@ def markdown(results, json_name, charts):
     out += ['- %s %s' % ('ok:' if check['ok'] else '**FAILED:**', check['text'])
             for check in (results.get('checks') or [{'ok': ok, 'text': text} for ok, text in checks(results)])]
     out += ['']
+    out += cold_lookup_lines(load_cold_lookup())
     return '\n'.join(out)
+
+
+COLD_JSON = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results', 'cold_lookup.json')
+
+
+def load_cold_lookup(path=COLD_JSON):
+    """The committed results of benchmarks/cold_lookup.py, or None."""
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding='utf-8') as handle:
+        return json.load(handle)
+
+
+def cold_lookup_lines(cold):
+    """The section on the cold lookup: a lookup-only play beside the same play with a trivial collection lookup."""
+    if not cold:
+        return []
+    meta = cold['meta']
+    out = ['## The cold lookup: a lookup-only play beside a trivial collection lookup', '',
+           'From `benchmarks/results/cold_lookup.json` (`python benchmarks/cold_lookup.py --json '
+           'benchmarks/results/cold_lookup.json`, %s, ansible-core %s, Python %s, revision %s). Every (host, task) '
+           'runs in a freshly forked worker that loads the lookup afresh; in a play that uses only the lookup, with '
+           'a light task, that load is most of what the lookup costs. (o): %d hosts, %d forks, one `set_fact` task '
+           'evaluating `lookup(\'sso.onelogin.onelogin_token\') | length` %d times per host; (t): the same play '
+           'with `bench.trivial.constant`, a lookup that returns a constant from a collection of its own '
+           '(`benchmarks/collections`). Interleaved o, t, o, t, …; the ratio o/t per round. With the persistent '
+           'cache the token is cached before the timed rounds, so (o) makes no exchange at all.'
+           % (meta['date'], meta['ansible_core'], meta['python'], meta['collection_revision'], meta['hosts'],
+              meta['forks'], meta['lookups_per_host']), '',
+           '| cache | o/t wall per round | median wall | median CPU | exchanges per (o) run | target <= %.2f |'
+           % meta['target_ratio'], '|---|---|---|---|---|---|']
+    for line in cold['summary']:
+        out.append('| %s | %s | **%.3f** | %.3f | %s | %s |' % (
+            line['cache'], ', '.join('%.3f' % r for r in line['wall_ratios']), line['median_wall_ratio'],
+            line['median_cpu_ratio'], ', '.join(str(n) for n in line['exchanges_per_run']),
+            _mark(line['met'])))
+    if cold.get('problems'):
+        out += [''] + ['- **Problem:** %s' % problem for problem in cold['problems']]
+    return out + ['']
 
 
 def _host_ticks(axes, results):

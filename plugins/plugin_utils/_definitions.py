@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import tempfile
 import types
 
 from ansible import constants as C
@@ -117,27 +116,40 @@ def preload_definitions():
 
 
 def _remember_definitions(defs):
-    """Write the memo once per process, into the run's cache folder if it exists (the cache creates it)."""
+    """Write the memo once per process into the run's cache folder, pinned by descriptor (created if missing).
+
+    The run folder is made here too, not only by the run cache: with ``cache=persistent`` the run
+    cache is never used, and without the memo every worker parsed the documentation again.
+    """
     _memo.written = True
-    folder = run_directory()
-    if not os.path.isdir(folder) or os.path.exists(os.path.join(folder, DEFINITIONS_MEMO)):
-        return
-    tmp_path = None
     try:
+        from ansible_collections.sso.onelogin.plugins.plugin_utils._folders import open_folder
+        dir_fd = open_folder(run_directory(), persistent=False, where=None, create=True)
+    except (OSError, OneLoginError):  # an optimisation only: never fail a task over it
+        return
+    tmp_name = '.definitions-%s' % os.urandom(8).hex()
+    try:
+        try:
+            os.stat(DEFINITIONS_MEMO, dir_fd=dir_fd, follow_symlinks=False)
+            return  # another worker wrote it
+        except FileNotFoundError:
+            pass
         text = json.dumps(dict(_memo_stamp(), options=defs, config_name=config_name()), sort_keys=True)
-        fd, tmp_path = tempfile.mkstemp(prefix='.definitions-', dir=folder)
+        fd = os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0), 0o600,
+                     dir_fd=dir_fd)
         with os.fdopen(fd, 'w', encoding='utf-8') as memo_file:
             memo_file.write(text)
-        os.replace(tmp_path, _memo_path())
-        tmp_path = None
+        os.replace(tmp_name, DEFINITIONS_MEMO, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        tmp_name = None
     except (OSError, TypeError, ValueError):  # an optimisation only: never fail a task over it
         pass
     finally:
-        if tmp_path:
+        if tmp_name:
             try:
-                os.unlink(tmp_path)
+                os.unlink(tmp_name, dir_fd=dir_fd)
             except OSError:
                 pass
+        os.close(dir_fd)
 
 
 def describe_sources(name, door, defs=None):

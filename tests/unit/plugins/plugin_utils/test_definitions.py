@@ -143,9 +143,27 @@ def test_a_memo_that_cannot_be_used_is_ignored(clean_env, run_folder, monkeypatc
     assert not C.config.has_configuration_definition('lookup', name)
 
 
-def test_no_memo_is_written_without_the_run_folder(clean_env, tmp_path, monkeypatch):
+def test_the_memo_makes_a_private_run_folder_when_there_is_none(clean_env, tmp_path, monkeypatch):
+    """With cache=persistent no run cache makes the folder; the memo must not depend on it (every worker would
+    parse the documentation again)."""
     from ansible import constants as C
     monkeypatch.setattr(C, 'DEFAULT_LOCAL_TMP', str(tmp_path), raising=False)
     monkeypatch.setattr(_definitions._memo, 'written', False)
     _definitions.definitions()
-    assert os.listdir(tmp_path) == []
+    folder = tmp_path / 'sso_onelogin_tokens'
+    assert os.listdir(str(folder)) == [_definitions.DEFINITIONS_MEMO]
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((folder / _definitions.DEFINITIONS_MEMO).stat().st_mode) == 0o600
+
+
+def test_a_memo_through_a_symlinked_run_folder_is_not_written(clean_env, tmp_path, monkeypatch):
+    from ansible import constants as C
+    elsewhere = tmp_path / 'elsewhere'
+    elsewhere.mkdir(mode=0o700)
+    run_tmp = tmp_path / 'run'
+    run_tmp.mkdir()
+    (run_tmp / 'sso_onelogin_tokens').symlink_to(elsewhere)
+    monkeypatch.setattr(C, 'DEFAULT_LOCAL_TMP', str(run_tmp), raising=False)
+    monkeypatch.setattr(_definitions._memo, 'written', False)
+    _definitions.definitions()  # an optimisation only: no error, and nothing written through the link
+    assert os.listdir(str(elsewhere)) == []
