@@ -27,6 +27,39 @@ def load_emulator():
     return sys.modules['onelogin_emulator']
 
 
+def self_signed_context(folder):
+    """A TLS server context with a fresh self-signed certificate for 127.0.0.1 (files written to ``folder``)."""
+    import datetime
+    import ipaddress
+    import ssl
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, '127.0.0.1')])
+    start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=1)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(start)
+            .not_valid_after(start + datetime.timedelta(days=3))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address('127.0.0.1'))]), False)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = folder / 'cert.pem', folder / 'key.pem'
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert_file), str(key_file))
+    return context
+
+
+@pytest.fixture
+def tls_context(tmp_path):
+    """``tls_context()``: a TLS server context with a fresh self-signed certificate for 127.0.0.1."""
+    return lambda: self_signed_context(tmp_path)
+
+
 def new_credentials():
     return 'client-' + secrets.token_hex(8), 'secret-' + secrets.token_hex(24)
 

@@ -210,24 +210,24 @@ def _shut(sock):
         pass  # already closed, or not a socket: nothing left to cut
 
 
+class _Watched:
+    """Mixed into urllib3's connection classes: hands every socket the connection opens to its watchdog."""
+
+    watchdog = None
+
+    def _new_conn(self):
+        sock = super()._new_conn()
+        if self.watchdog is not None:
+            self.watchdog.watch(sock)
+        return sock
+
+
 if HAS_REQUESTS:
-    class _WatchedHTTPConnection(HTTPConnection):
-        watchdog = None
+    class _WatchedHTTPConnection(_Watched, HTTPConnection):
+        pass
 
-        def _new_conn(self):
-            sock = super()._new_conn()
-            if self.watchdog is not None:
-                self.watchdog.watch(sock)
-            return sock
-
-    class _WatchedHTTPSConnection(HTTPSConnection):
-        watchdog = None
-
-        def _new_conn(self):
-            sock = super()._new_conn()
-            if self.watchdog is not None:
-                self.watchdog.watch(sock)
-            return sock
+    class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+        pass
 
     class _WatchedAdapter(HTTPAdapter):
         """An adapter whose connections hand their sockets to a watchdog (proxies through HTTP CONNECT too)."""

@@ -7,12 +7,9 @@ folder. D12: empty values, from the environment as AWX renders them, count as un
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import json
 import os
 import secrets
-import ssl
 import threading
 
 import pytest
@@ -22,37 +19,14 @@ pytestmark = pytest.mark.integration
 PLAYBOOKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'playbooks')
 
 
-def _self_signed(tmp_path):
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, '127.0.0.1')])
-    start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=1)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(start)
-            .not_valid_after(start + datetime.timedelta(days=3))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address('127.0.0.1'))]), False)
-            .sign(key, hashes.SHA256()))
-    cert_file, key_file = tmp_path / 'cert.pem', tmp_path / 'key.pem'
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(str(cert_file), str(key_file))
-    return context
-
-
 @pytest.fixture
-def tls_emulator(tmp_path, emulator_module):
+def tls_emulator(tls_context, emulator_module):
     """The OneLogin emulator behind TLS with a self-signed certificate: ``(url, client_id, secret, state)``."""
     module = emulator_module
     client_id, client_secret = 'client-' + secrets.token_hex(8), 'secret-' + secrets.token_hex(24)
     state = module.State({client_id: client_secret})
     server = module.EmulatorServer(state)
-    server.socket = _self_signed(tmp_path).wrap_socket(server.socket, server_side=True)
+    server.socket = tls_context().wrap_socket(server.socket, server_side=True)
     server.handle_error = lambda request, address: None  # a refused handshake is the expected outcome
     thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
     thread.start()

@@ -14,7 +14,6 @@ import datetime
 import json
 import secrets
 import socket
-import ssl
 import sys
 import threading
 import time
@@ -119,28 +118,9 @@ def stub():
 
 
 @pytest.fixture
-def tls_stub(tmp_path):
+def tls_stub(tls_context):
     """The stub behind TLS with a freshly made self-signed certificate for 127.0.0.1."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-    import ipaddress
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, '127.0.0.1')])
-    start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=1)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(start)
-            .not_valid_after(start + datetime.timedelta(days=3))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address('127.0.0.1'))]), False)
-            .sign(key, hashes.SHA256()))
-    cert_file, key_file = tmp_path / 'cert.pem', tmp_path / 'key.pem'
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(str(cert_file), str(key_file))
+    context = tls_context()
     server = StubServer(tls_context=context).start()
     try:
         yield server
