@@ -410,9 +410,8 @@ def test_a_v2_token_handed_back_again_because_of_clock_skew_is_waited_out_longer
     assert exchanges(server) == 4
 
 
-
-def test_a_v2_token_handed_back_at_its_end_of_life_is_asked_again_at_most_four_times(start_emulator, settings_for,
-                                                                                        cache):
+def test_a_v2_token_handed_back_at_its_end_of_life_is_asked_again_at_most_four_times(
+        start_emulator, settings_for, cache):
     # OneLogin's clock is so far behind that it keeps handing back a token the controller sees as expired: the
     # documented bound (V2_REASKS) is 4 more exchanges after the first, with growing waits, then an error.
     clock = FakeClock()
@@ -425,6 +424,7 @@ def test_a_v2_token_handed_back_at_its_end_of_life_is_asked_again_at_most_four_t
     assert clock.sleeps == [1, 2, 4, 8]
     assert exchanges(server) == 1 + 4
     assert cached(cache, settings, now=clock) is None
+
 
 # -- cache modes ----------------------------------------------------------------------------------------------------
 
