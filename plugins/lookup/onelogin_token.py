@@ -159,8 +159,13 @@ class LookupModule(LookupBase):
                 return [_token_source.as_fact(record)]
             return [record['access_token']]
         except OneLoginError as exc:
-            raise AnsibleLookupError(str(exc.hide(_options.candidate_secrets(kwargs, variables)))) from None
+            raise AnsibleLookupError(str(exc.hide(candidate_secrets(kwargs, variables)))) from None
         except AnsibleError:
             raise  # Ansible's own, such as an undefined variable in an option: it holds no secret of ours
         except Exception as exc:  # a bug: report it without a traceback that could carry a secret
-            raise AnsibleLookupError(unexpected(exc, _options.candidate_secrets(kwargs, variables))) from None
+            raise AnsibleLookupError(unexpected(exc, candidate_secrets(kwargs, variables))) from None
+
+
+def candidate_secrets(kwargs, variables):
+    from ansible_collections.sso.onelogin.plugins.plugin_utils._option_errors import candidate_secrets as found
+    return found(kwargs, variables)

@@ -26,6 +26,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.sso.onelogin.plugins.plugin_utils import _options
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError, unexpected
+from ansible_collections.sso.onelogin.plugins.plugin_utils._option_errors import candidate_secrets
 
 
 _UNSUPPORTED = re.compile(r'^Unsupported parameters for \([^)]*\) module: ')
@@ -49,8 +50,8 @@ class OneLoginAction(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         args = dict(self._task.args)
-        secrets = _options.candidate_secrets(args) + [str(args[name]) for name in self.SECRET_ARGS
-                                                      if isinstance(args.get(name), str) and args[name]]
+        secrets = candidate_secrets(args) + [str(args[name]) for name in self.SECRET_ARGS
+                                             if isinstance(args.get(name), str) and args[name]]
         try:
             try:
                 dummy, args = self.validate_argument_spec(dict(_connection_spec(), **self.ARGUMENT_SPEC))

@@ -9,8 +9,8 @@
 
 The options are declared once, in the ``sso.onelogin.connection`` doc fragment. Ansible's ConfigManager
 loads them (with their env, vars and ansible.cfg sources) as the configuration definitions of the
-``sso.onelogin.onelogin_token`` lookup; this module finds them there and says in words where each can
-be set. It also keeps the run's memo of those definitions (speed only, see below).
+``sso.onelogin.onelogin_token`` lookup; this module finds them there, and reads the run's memo
+of those definitions (speed only, see below; :mod:`_definitions_memo` writes it).
 """
 
 from __future__ import annotations
@@ -65,7 +65,9 @@ def definitions():
             'The option definitions of %s could not be loaded (missing: %s). Reinstall the sso.onelogin '
             'collection: a file of it is missing or damaged.', LOOKUP_NAME, ', '.join(missing))
     if not _memo.written:
-        _remember_definitions(defs)
+        _memo.written = True
+        from ansible_collections.sso.onelogin.plugins.plugin_utils._definitions_memo import remember
+        remember(defs, config_name())
     return defs
 
 
@@ -75,7 +77,7 @@ def definitions():
 # origin tags on 2.19+) to register the options with ConfigManager, unless they are registered
 # already. Every forked worker loads the lookup afresh, and that parse was most of what a worker
 # paid for its first lookup call. So the first worker that has the definitions writes them, as
-# ansible-core parsed them, to the run's private cache folder, and the lookup module registers
+# ansible-core parsed them, to the run's private cache folder (_definitions_memo), and the lookup module registers
 # them from there when it is imported, before ansible-core looks. The doc fragment stays the one
 # source: the memo is ansible-core's own reading of it, lives only as long as the run (the folder
 # is removed with the run's temp directory) and holds no secret. A missing or unreadable memo just
@@ -89,7 +91,7 @@ def _memo_path():
     return os.path.join(run_directory(), DEFINITIONS_MEMO)
 
 
-def _memo_stamp():
+def memo_stamp():
     from ansible.release import __version__ as ansible_version
     return {'format': _MEMO_FORMAT, 'ansible_core': ansible_version}
 
@@ -103,7 +105,7 @@ def preload_definitions():
         with open(_memo_path(), encoding='utf-8') as memo_file:
             memo = json.load(memo_file)
         options, config_name = memo.pop('options'), memo.pop('config_name')
-        if memo != _memo_stamp() or not all(isinstance(options.get(name), dict) for name in CONNECTION_OPTIONS):
+        if memo != memo_stamp() or not all(isinstance(options.get(name), dict) for name in CONNECTION_OPTIONS):
             return False
         if C.config.has_configuration_definition('lookup', config_name):
             return False
@@ -113,57 +115,3 @@ def preload_definitions():
     C.config.initialize_plugin_configuration_definitions('lookup', config_name, options)
     _memo.written = True  # it is there already
     return True
-
-
-def _remember_definitions(defs):
-    """Write the memo once per process into the run's cache folder, pinned by descriptor (created if missing).
-
-    The run folder is made here too, not only by the run cache: with ``cache=persistent`` the run
-    cache is never used, and without the memo every worker parsed the documentation again.
-    """
-    _memo.written = True
-    try:
-        from ansible_collections.sso.onelogin.plugins.plugin_utils._folders import open_folder
-        dir_fd = open_folder(run_directory(), persistent=False, where=None, create=True)
-    except (OSError, OneLoginError):  # an optimisation only: never fail a task over it
-        return
-    tmp_name = '.definitions-%s' % os.urandom(8).hex()
-    try:
-        try:
-            os.stat(DEFINITIONS_MEMO, dir_fd=dir_fd, follow_symlinks=False)
-            return  # another worker wrote it
-        except FileNotFoundError:
-            pass
-        text = json.dumps(dict(_memo_stamp(), options=defs, config_name=config_name()), sort_keys=True)
-        fd = os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0), 0o600,
-                     dir_fd=dir_fd)
-        with os.fdopen(fd, 'w', encoding='utf-8') as memo_file:
-            memo_file.write(text)
-        os.replace(tmp_name, DEFINITIONS_MEMO, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
-        tmp_name = None
-    except (OSError, TypeError, ValueError):  # an optimisation only: never fail a task over it
-        pass
-    finally:
-        if tmp_name:
-            try:
-                os.unlink(tmp_name, dir_fd=dir_fd)
-            except OSError:
-                pass
-        os.close(dir_fd)
-
-
-def describe_sources(name, door, defs=None):
-    """Say in words where option ``name`` can be set, for error messages."""
-    defs = defs if defs is not None else definitions()
-    spec = defs.get(name, {})
-    if door == MODULE:
-        places = ['the task argument %s (or module_defaults for group/sso.onelogin.onelogin)' % name]
-    else:
-        places = ['the lookup keyword %s=' % name]
-        places += ['the variable %s' % entry['name'] for entry in spec.get('vars') or []]
-    places += ['the %s environment variable' % entry['name'] for entry in spec.get('env') or []]
-    places += ['%s in the [%s] section of ansible.cfg' % (entry['key'], entry['section'])
-               for entry in spec.get('ini') or []]
-    if len(places) == 1:
-        return places[0]
-    return '%s or %s' % (', '.join(places[:-1]), places[-1])

@@ -15,9 +15,6 @@ URL. So the module and the lookup read the same options the same way.
 
 from __future__ import annotations
 
-# OneLoginError(fixed_text, *values) formats the values itself, after scrubbing them (see _errors):
-# pylint: disable=raising-format-tuple
-
 import configparser
 import functools
 import os
@@ -27,12 +24,10 @@ from ansible import constants as C
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.sso.onelogin.plugins.plugin_utils._definitions import (
-    CONNECTION_OPTIONS, LOOKUP, MODULE, SECRET_OPTIONS, definitions, describe_sources, preload_definitions)
-from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
+    CONNECTION_OPTIONS, LOOKUP, MODULE, SECRET_OPTIONS, definitions, preload_definitions)
 from ansible_collections.sso.onelogin.plugins.plugin_utils._settings import settings_from
 
-__all__ = ('CONNECTION_OPTIONS', 'LOOKUP', 'MODULE', 'SECRET_OPTIONS', 'candidate_secrets', 'collect',
-           'preload_definitions', 'resolve')
+__all__ = ('CONNECTION_OPTIONS', 'LOOKUP', 'MODULE', 'SECRET_OPTIONS', 'collect', 'preload_definitions', 'resolve')
 
 
 # -- resolution: direct > variables > environment > ansible.cfg > default ----------------------------------------------
@@ -159,40 +154,10 @@ def collect(direct, variables=None, door=LOOKUP, templar=None):
         try:
             values[name] = _convert(value, spec, origin)
         except ValueError:
-            raise OneLoginError('Invalid value for the OneLogin option %s%s: expected %s. Check %s.',
-                                name, _shown_value(name, value), _expected(spec), describe_sources(name, door)) \
-                from None
+            from ansible_collections.sso.onelogin.plugins.plugin_utils._option_errors import invalid_value
+            raise invalid_value(name, value, spec, door) from None
         origins[name] = origin
     return values, origins
-
-
-def _shown_value(name, value):
-    if name in SECRET_OPTIONS or not isinstance(value, (str, int, float)):
-        return ''
-    return ' (got %r)' % (str(value)[:100],)
-
-
-def _expected(spec):
-    if spec.get('choices'):
-        return 'one of %s' % ', '.join(str(choice) for choice in spec['choices'])
-    return {'int': 'a whole number', 'integer': 'a whole number', 'bool': 'a boolean (true or false)',
-            'boolean': 'a boolean (true or false)'}.get(spec.get('type'), 'a string')
-
-
-def candidate_secrets(direct, variables=None):
-    """Every value that may be the client secret, to scrub from messages (a safety net only)."""
-    found = [(direct or {}).get(name) for name in SECRET_OPTIONS]
-    defs = definitions()
-    for name in SECRET_OPTIONS:
-        spec = defs.get(name, {})
-        found += [os.environ.get(entry['name']) for entry in spec.get('env') or []]
-        if variables:
-            for entry in spec.get('vars') or []:
-                try:
-                    found.append(variables.get(entry['name']))
-                except Exception:  # an undefined or broken variable: nothing to scrub
-                    pass
-    return [str(value) for value in found if isinstance(value, str) and value]
 
 
 # Settings already resolved in this process. Lazy templating evaluates a lookup again at every use,

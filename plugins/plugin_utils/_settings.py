@@ -24,7 +24,7 @@ from collections import namedtuple
 from urllib.parse import urlsplit
 
 from ansible_collections.sso.onelogin.plugins.plugin_utils._folders import default_persistent_directory
-from ansible_collections.sso.onelogin.plugins.plugin_utils._definitions import LOOKUP, describe_sources
+from ansible_collections.sso.onelogin.plugins.plugin_utils._definitions import LOOKUP
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError, basic_credentials
 
 # OneLogin documents a token lifetime of 10 hours.
@@ -67,57 +67,64 @@ class Settings(namedtuple('Settings', _SETTINGS_FIELDS)):
         return (self.client_secret, basic_credentials(self.client_id, self.client_secret))
 
     def where(self, name):
-        return describe_sources(name, self.door)
+        return where(name, self.door)
+
+
+def where(name, door):
+    """Where option ``name`` can be set, in words (for messages; see _option_errors)."""
+    from ansible_collections.sso.onelogin.plugins.plugin_utils._option_errors import describe_sources
+    return describe_sources(name, door)
 
 
 # Bounds of the number options: (lowest, highest). OneLogin documents a token lifetime of 10 hours.
 BOUNDS = {'timeout': (1, 3600), 'retry_timeout': (0, 3600), 'min_ttl': (0, DOCUMENTED_TOKEN_LIFETIME - 1)}
 _BOUND_NOTES = {'timeout': '', 'retry_timeout': ' (0 turns retries off)',
                 'min_ttl': ' (below the token lifetime of 36000 seconds)'}
-# OneLogin issues client IDs and secrets as hex strings; anything outside printable ASCII is a paste error.
-_PRINTABLE_ASCII = re.compile(r'^[\x20-\x7e]*$')
-_CONTROL = re.compile(r'[\x00-\x1f\x7f]')
 _LABELS = {'client_id': 'client ID', 'client_secret': 'client secret'}
 
 
-def _check_credential(name, value, where):
+def _has_control(text):
+    return any(char < ' ' or char == '\x7f' for char in text)
+
+
+def _check_credential(name, value, door):
     if value is None:
         raise OneLoginError('No OneLogin %s was given (an empty value counts as not given). Set %s.',
-                            _LABELS[name], where)
-    if _CONTROL.search(value):
-        raise OneLoginError('The OneLogin %s contains a control character (such as a line break); nothing was sent. '
-                            'Check %s for stray characters, for example a trailing newline from a file.', name, where)
-    if not _PRINTABLE_ASCII.match(value):
+                            _LABELS[name], where(name, door))
+    # OneLogin issues client IDs and secrets as hex strings; anything outside printable ASCII is a paste error.
+    if not (value.isascii() and value.isprintable()):
+        if _has_control(value):
+            raise OneLoginError('The OneLogin %s contains a control character (such as a line break); nothing was '
+                                'sent. Check %s for stray characters, for example a trailing newline from a file.',
+                                name, where(name, door))
         raise OneLoginError('The OneLogin %s contains a character outside printable ASCII; nothing was sent. OneLogin '
                             'issues client IDs and secrets as ASCII (hexadecimal) strings, so this is most likely a '
-                            'copy-and-paste error. Check %s.', name, where)
+                            'copy-and-paste error. Check %s.', name, where(name, door))
     if value != value.strip():
-        raise OneLoginError('The OneLogin %s starts or ends with a space; nothing was sent. Check %s.', name, where)
+        raise OneLoginError('The OneLogin %s starts or ends with a space; nothing was sent. Check %s.', name,
+                            where(name, door))
 
 
 def settings_from(values, door=LOOKUP, origins=None):
     """Check resolved option values and build :class:`Settings`; raise OneLoginError on bad input."""
-    def where(name):
-        return describe_sources(name, door)
-
     client_id, client_secret = values.get('client_id'), values.get('client_secret')
-    _check_credential('client_id', client_id, where('client_id'))
-    _check_credential('client_secret', client_secret, where('client_secret'))
+    _check_credential('client_id', client_id, door)
+    _check_credential('client_secret', client_secret, door)
 
     numbers = {}
     for name, (lowest, highest) in BOUNDS.items():
         value = values.get(name)
         if not isinstance(value, int) or isinstance(value, bool) or not lowest <= value <= highest:
             raise OneLoginError('The OneLogin option %s must be a whole number of seconds from %d to %d%s, not %s. '
-                                'Check %s.', name, lowest, highest, _BOUND_NOTES[name], str(value)[:40], where(name))
+                                'Check %s.', name, lowest, highest, _BOUND_NOTES[name], str(value)[:40], where(name, door))
         numbers[name] = value
     cache = values.get('cache') or 'run'
     if cache not in CACHE_MODES:  # the choices are checked when converting; this guards direct callers
         raise OneLoginError('Unknown OneLogin cache mode %r: use run, persistent or none. Check %s.',
-                            str(cache), where('cache'))
+                            str(cache), where('cache', door))
     token_api = values.get('token_api') or 'v2'
     if token_api not in ('v2', 'v1'):
-        raise OneLoginError('Unknown OneLogin token_api %r: use v2 or v1. Check %s.', str(token_api), where('token_api'))
+        raise OneLoginError('Unknown OneLogin token_api %r: use v2 or v1. Check %s.', str(token_api), where('token_api', door))
     cache_dir = values.get('cache_dir') or default_persistent_directory()
     validate_certs = values.get('validate_certs')
 
@@ -171,12 +178,11 @@ def base_url_from(values, door=LOOKUP, origins=None):
                 hint = (' Give only the first label (for https://acme.onelogin.com that is "acme"), or give the '
                         'whole URL as api_url.')
             raise OneLoginError('The OneLogin subdomain %r is not a valid host name label.%s Check %s.',
-                                subdomain, hint, describe_sources('subdomain', door))
+                                subdomain, hint, where('subdomain', door))
         return 'https://%s.onelogin.com' % subdomain.lower()
     region = values.get('region') or 'us'
     if region not in ('us', 'eu'):
-        raise OneLoginError('Unknown OneLogin region %r: use us or eu. Check %s.', region,
-                            describe_sources('region', door))
+        raise OneLoginError('Unknown OneLogin region %r: use us or eu. Check %s.', region, where('region', door))
     return 'https://api.%s.onelogin.com' % region
 
 
@@ -189,38 +195,41 @@ def is_loopback(host):
         return False
 
 
-_USERINFO = re.compile(r'(?<=://)[^/@]*@')
 _SUBDOMAIN = re.compile(r'^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$')
 
 
+def _shown_url(api_url):
+    return re.sub(r'(?<=://)[^/@]*@', '********@', api_url)  # a password in the URL is never echoed
+
+
 def normalize_api_url(api_url, door=LOOKUP):
-    where = describe_sources('api_url', door)
-    shown = _USERINFO.sub('********@', api_url)  # a password in the URL is never echoed
-    if _CONTROL.search(api_url):
-        raise OneLoginError('The OneLogin api_url contains a control character. Check %s.', where)
+    if _has_control(api_url):
+        raise OneLoginError('The OneLogin api_url contains a control character. Check %s.', where('api_url', door))
     try:
         parts = urlsplit(api_url.strip())
         host = parts.hostname
         port = parts.port
     except ValueError:
-        raise OneLoginError('The OneLogin api_url %r is not a valid URL. Check %s.', shown, where) from None
+        raise OneLoginError('The OneLogin api_url %r is not a valid URL. Check %s.', _shown_url(api_url),
+                            where('api_url', door)) from None
     if parts.scheme not in ('http', 'https') or not host:
         raise OneLoginError(
             'The OneLogin api_url %r is not an absolute http(s) URL: give scheme and host, for example '
-            'https://acme.onelogin.com. Check %s.', shown, where)
+            'https://acme.onelogin.com. Check %s.', _shown_url(api_url), where('api_url', door))
     if parts.username is not None or parts.password is not None:
         raise OneLoginError(
             'The OneLogin api_url must not contain a user name or password; pass credentials with client_id and '
-            'client_secret. Check %s.', where)
+            'client_secret. Check %s.', where('api_url', door))
     if parts.path not in ('', '/') or parts.query or parts.fragment:
         raise OneLoginError(
             'The OneLogin api_url %r has a path, query or fragment; give only scheme, host and optional port '
-            '(for example https://acme.onelogin.com), the collection adds the API paths. Check %s.', shown, where)
+            '(for example https://acme.onelogin.com), the collection adds the API paths. Check %s.',
+            _shown_url(api_url), where('api_url', door))
     if parts.scheme == 'http' and not is_loopback(host):
         raise OneLoginError(
             'Refusing to send the OneLogin client secret in clear text to %s: a plain http:// api_url is allowed '
             'only for a loopback host (127.0.0.0/8, ::1, localhost), such as the bundled emulator. '
-            'Use https://, and check %s.', host, where)
+            'Use https://, and check %s.', host, where('api_url', door))
     netloc = '[%s]' % host if ':' in host else host.lower()
     if port is not None:
         netloc = '%s:%d' % (netloc, port)

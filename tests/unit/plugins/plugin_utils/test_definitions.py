@@ -12,7 +12,7 @@ import pytest
 from ansible_collections.sso.onelogin.plugins.plugin_utils import _definitions, _options
 
 from ansible_collections.sso.onelogin.tests.unit.plugins.plugin_utils.option_cases import (
-    CLIENT_ID, DOCUMENTATION, PLUGINS, SECRET, VALID, env_name)
+    CLIENT_ID, DOCUMENTATION, PLUGINS, SECRET, VALID)
 
 
 # -- the doc fragment and the code agree --------------------------------------------------------------------------
@@ -50,32 +50,7 @@ def test_configmanager_definitions_are_the_fragment(clean_env):
         assert defs[name].get('ini') == PLUGINS[name].get('ini')
 
 
-@pytest.mark.parametrize('option', [name for name in _options.CONNECTION_OPTIONS if name != 'client_secret'])
-def test_describe_sources_names_the_ini_key(clean_env, option):
-    for door in (_options.LOOKUP, _options.MODULE):
-        text = _definitions.describe_sources(option, door)
-        assert '%s in the [onelogin] section of ansible.cfg' % option in text
-        assert env_name(option) in text
-
-
-def test_describe_sources_never_offers_ansible_cfg_for_the_secret(clean_env):
-    for door in (_options.LOOKUP, _options.MODULE):
-        text = _definitions.describe_sources('client_secret', door)
-        assert 'ansible.cfg' not in text
-        assert 'ONELOGIN_CLIENT_SECRET' in text
-
-
-def test_describe_sources_per_door(clean_env):
-    lookup = _definitions.describe_sources('client_id', _options.LOOKUP)
-    assert 'the lookup keyword client_id=' in lookup
-    assert 'the variable onelogin_client_id' in lookup
-    module = _definitions.describe_sources('client_id', _options.MODULE)
-    assert 'module_defaults' in module
-    assert 'onelogin_client_id' not in module
-    assert 'lookup keyword' not in module
-
-
-# -- the run's memo of the option definitions --------------------------------------------------------------------
+# -- the run's memo of the option definitions (written by _definitions_memo) --------------------------------------------------------------------
 
 @pytest.fixture
 def run_folder(tmp_path, monkeypatch):
@@ -134,7 +109,7 @@ def test_a_memo_that_cannot_be_used_is_ignored(clean_env, run_folder, monkeypatc
     from ansible import constants as C
     name = _definitions.config_name()
     if memo == 'stamp':  # written by another ansible-core version
-        stamp = dict(_definitions._memo_stamp(), ansible_core='0.0.1', config_name=name,
+        stamp = dict(_definitions.memo_stamp(), ansible_core='0.0.1', config_name=name,
                      options={option: {} for option in _options.CONNECTION_OPTIONS})
         memo = json.dumps(stamp)
     (run_folder / _definitions.DEFINITIONS_MEMO).write_text(memo)

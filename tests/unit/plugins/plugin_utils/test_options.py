@@ -209,28 +209,6 @@ def test_wrapped_values_come_back_as_plain_types(clean_env):
     assert settings.validate_certs.__class__ is bool
 
 
-# -- candidate secrets ----------------------------------------------------------------------------------------------
-
-def test_candidate_secrets_from_every_source(clean_env):
-    assert _options.candidate_secrets({}) == []
-    assert _options.candidate_secrets({'client_secret': 'from-direct', 'client_id': 'not-a-secret'}) == ['from-direct']
-    clean_env.setenv('ONELOGIN_CLIENT_SECRET', 'from-env')
-    clean_env.setenv('ONELOGIN_CLIENT_ID', 'env-id')
-    found = _options.candidate_secrets({'client_secret': 'from-direct'},
-                                       variables={'onelogin_client_secret': 'from-vars', 'onelogin_client_id': 'x'})
-    assert sorted(found) == ['from-direct', 'from-env', 'from-vars']
-    assert _options.candidate_secrets({}) == ['from-env']
-
-
-def test_candidate_secrets_survive_broken_variables(clean_env):
-    class Broken(dict):
-        def get(self, *args):
-            raise RuntimeError('undefined variable')
-
-    assert _options.candidate_secrets({'client_secret': 'from-direct'}, variables=Broken(x=1)) == ['from-direct']
-    assert _options.candidate_secrets({'client_secret': ''}, variables={'onelogin_client_secret': 7}) == []
-
-
 # -- booleans are read strictly ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize('raw', ['maybe', 'ture', 'enabled', '2'])
