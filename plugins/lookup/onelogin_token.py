@@ -130,7 +130,7 @@ from ansible.errors import AnsibleError, AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.sso.onelogin.plugins.plugin_utils import _options, _token_source
-from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError, unexpected
+from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
 
 # Before ansible-core parses this file's documentation to learn the options, offer it the run's
 # memo of that parse (see _options.preload_definitions): every forked worker imports this module.
@@ -163,6 +163,7 @@ class LookupModule(LookupBase):
         except AnsibleError:
             raise  # Ansible's own, such as an undefined variable in an option: it holds no secret of ours
         except Exception as exc:  # a bug: report it without a traceback that could carry a secret
+            from ansible_collections.sso.onelogin.plugins.plugin_utils._scrub import unexpected
             raise AnsibleLookupError(unexpected(exc, candidate_secrets(kwargs, variables))) from None
 
 

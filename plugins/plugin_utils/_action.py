@@ -25,8 +25,9 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.sso.onelogin.plugins.plugin_utils import _options
-from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError, unexpected
+from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
 from ansible_collections.sso.onelogin.plugins.plugin_utils._option_errors import candidate_secrets
+from ansible_collections.sso.onelogin.plugins.plugin_utils._scrub import unexpected
 
 
 _UNSUPPORTED = re.compile(r'^Unsupported parameters for \([^)]*\) module: ')

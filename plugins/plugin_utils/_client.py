@@ -23,7 +23,8 @@ import re
 import time
 
 from ansible_collections.sso.onelogin.plugins.plugin_utils._calls import call, scrubbed, what_came
-from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError, basic_credentials
+from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
+from ansible_collections.sso.onelogin.plugins.plugin_utils._scrub import basic_credentials
 from ansible_collections.sso.onelogin.plugins.plugin_utils._timeutil import iso8601, parse_timestamp
 from ansible_collections.sso.onelogin.plugins.plugin_utils._transport import require_requests
 
@@ -169,7 +170,7 @@ def _custom_auth(settings):
 def _client_auth(settings):
     """Headers of a token request: v2 HTTP Basic, as the official SDKs send it; v1 OneLogin's own header.
 
-    The Basic value is built here, as ``_errors.basic_credentials`` (UTF-8), not by ``requests``
+    The Basic value is built here, as ``_scrub.basic_credentials`` (UTF-8), not by ``requests``
     (latin-1): what is sent is exactly what is scrubbed, and what the emulator decodes.
     """
     if settings.token_api == 'v1':

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from ansible_collections.sso.onelogin.plugins.plugin_utils._folders import default_persistent_directory
 from ansible_collections.sso.onelogin.plugins.plugin_utils._definitions import LOOKUP
-from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError, basic_credentials
+from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
 
 # OneLogin documents a token lifetime of 10 hours.
 DOCUMENTED_TOKEN_LIFETIME = 36000
@@ -64,6 +64,7 @@ class Settings(namedtuple('Settings', _SETTINGS_FIELDS)):
     @property
     def secrets(self):
         """The client secret and what is derived from it on the wire (the HTTP Basic value of v2)."""
+        from ansible_collections.sso.onelogin.plugins.plugin_utils._scrub import basic_credentials
         return (self.client_secret, basic_credentials(self.client_id, self.client_secret))
 
     def where(self, name):

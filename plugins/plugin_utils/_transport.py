@@ -36,7 +36,8 @@ except ImportError as exc:  # pragma: no cover - exercised through a stub in the
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = exc
 
-from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError, scrub
+from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
+from ansible_collections.sso.onelogin.plugins.plugin_utils._scrub import scrub
 
 MAX_BODY = 4 * 1024 * 1024  # bytes of an answer, after decompression
 

@@ -212,7 +212,7 @@ def test_v2_accepts_the_v1_header_and_a_form_body(emu):
 
 
 def test_basic_credentials_are_decoded_as_utf8(emulator_module):
-    # What the client sends (_errors.basic_credentials): base64 of the UTF-8 of id:secret.
+    # What the client sends (_scrub.basic_credentials): base64 of the UTF-8 of id:secret.
     client_id, client_secret = 'client-\u00e9t\u00e9', 'secret-\u00fcber-' + secrets.token_hex(8)
     server = emulator_module.start_in_thread({client_id: client_secret})
     try:

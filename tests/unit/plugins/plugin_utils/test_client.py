@@ -23,7 +23,7 @@ from urllib.parse import quote, quote_plus
 import pytest
 import requests
 
-from ansible_collections.sso.onelogin.plugins.plugin_utils import _calls, _client, _errors, _transport
+from ansible_collections.sso.onelogin.plugins.plugin_utils import _calls, _client, _scrub, _transport
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
 from ansible_collections.sso.onelogin.tests.unit.clock import FakeClock
 
@@ -1186,7 +1186,7 @@ def test_a_netrc_entry_never_replaces_the_credentials(stub, stub_settings, clien
     [request] = stub.requests
     sent = request['headers']['Authorization']
     assert 'netrc' not in sent and base64.b64encode(b'netrc-user:netrc-password').decode('ascii') not in sent
-    expected = {'v2': 'Basic ' + _errors.basic_credentials(client_creds['client_id'], client_creds['client_secret']),
+    expected = {'v2': 'Basic ' + _scrub.basic_credentials(client_creds['client_id'], client_creds['client_secret']),
                 'v1': 'client_id:%s, client_secret:%s' % (client_creds['client_id'], client_creds['client_secret'])}
     if call == 'exchange':
         assert sent == expected[token_api]

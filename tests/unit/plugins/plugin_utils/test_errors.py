@@ -36,22 +36,3 @@ def test_every_error_message_is_fixed_text_with_its_values_apart():
 def test_only_the_values_are_scrubbed():
     error = _errors.OneLoginError('No %s here, and a password: %r.', 'password', 'x password y').hide(['password'])
     assert str(error) == "No ******** here, and a password: 'x ******** y'."
-
-
-def test_derived_forms_of_a_secret_are_scrubbed():
-    secret = 'p@ss w/rd\u00e9"'
-    text = ' | '.join((secret, 'p%40ss%20w%2Frd%C3%A9%22', 'p%40ss+w%2Frd%C3%A9%22', repr(secret)[1:-1],
-                       '"p@ss w/rd\\u00e9\\""'[1:-1]))
-    assert _errors.scrub(text, [secret]).count(_errors.REDACTED) == 5
-    basic = _errors.basic_credentials('id', secret)
-    assert _errors.scrub('Basic ' + basic, [basic]) == 'Basic ' + _errors.REDACTED
-
-
-def test_an_unexpected_error_is_one_line_scrubbed_before_it_is_cut():
-    secret = 's3cret-' + 'x' * 40
-    message = None
-    try:
-        raise ValueError('a' * 280 + secret)
-    except ValueError as exc:
-        message = _errors.unexpected(exc, [secret])
-    assert secret[:10] not in message and '\n' not in message and message.endswith('Please report it.')
