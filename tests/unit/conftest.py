@@ -7,14 +7,6 @@ import pytest
 from ansible_collections.sso.onelogin.plugins.plugin_utils import _options
 
 
-@pytest.fixture(autouse=True)
-def fresh_resolution_memo():
-    """Each test starts with an empty per-process memo of resolved settings, as a new worker does."""
-    _options._RESOLVED.clear()
-    yield
-    _options._RESOLVED.clear()
-
-
 @pytest.fixture
 def clean_env(monkeypatch):
     """No ONELOGIN_* variable of the developer's shell leaks into a test."""
