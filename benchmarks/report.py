@@ -363,17 +363,22 @@ def cold_lookup_lines(cold):
            'a light task, that load is most of what the lookup costs. (o): %d hosts, %d forks, one `set_fact` task '
            'evaluating `lookup(\'sso.onelogin.onelogin_token\') | length` %d times per host; (t): the same play '
            'with `bench.trivial.constant`, a lookup that returns a constant from a collection of its own '
-           '(`benchmarks/collections`). Interleaved o, t, o, t, …; the ratio o/t per round. With the persistent '
-           'cache the token is cached before the timed rounds, so (o) makes no exchange at all.'
+           '(`benchmarks/collections`); (f): the job\'s floor, `bench.trivial.mint_once` from the same collection, '
+           'which makes one token exchange per run with `requests` under a file lock and then reads the token file, '
+           'with no option, check or error handling. Interleaved o, t, f, o, t, f, …; the ratios o/t and f/t per '
+           'round. With the persistent cache the tokens are cached before the timed rounds, so (o) and (f) make no '
+           'exchange at all.'
            % (meta['date'], meta['ansible_core'], meta['python'], meta['collection_revision'], meta['hosts'],
               meta['forks'], meta['lookups_per_host']), '',
-           '| cache | o/t wall per round | median wall | median CPU | exchanges per (o) run | target <= %.2f |'
-           % meta['target_ratio'], '|---|---|---|---|---|---|']
+           '| cache | o/t wall per round | median wall | median CPU | exchanges per (o) run | target <= %.2f '
+           '| floor f/t per round | median floor |' % meta['target_ratio'], '|---|---|---|---|---|---|---|---|']
     for line in cold['summary']:
-        out.append('| %s | %s | **%.3f** | %.3f | %s | %s |' % (
+        floor = line.get('floor_wall_ratios') or []
+        out.append('| %s | %s | **%.3f** | %.3f | %s | %s | %s | %s |' % (
             line['cache'], ', '.join('%.3f' % r for r in line['wall_ratios']), line['median_wall_ratio'],
             line['median_cpu_ratio'], ', '.join(str(n) for n in line['exchanges_per_run']),
-            _mark(line['met'])))
+            _mark(line['met']), ', '.join('%.3f' % r for r in floor) or '-',
+            '%.3f' % line['median_floor_ratio'] if line.get('median_floor_ratio') is not None else '-'))
     if cold.get('problems'):
         out += [''] + ['- **Problem:** %s' % problem for problem in cold['problems']]
     return out + ['']

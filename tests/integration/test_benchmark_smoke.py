@@ -90,3 +90,21 @@ def test_no_secret_and_all_checks_pass(smoke):
     assert not any(record['secret_in_output'] for record in results['runs'])
     assert results['checks'] and all(check['ok'] for check in results['checks'])
     assert 'bench-secret-' not in run.stdout + run.stderr  # the driver's own throwaway secret
+
+
+def test_the_cold_lookup_driver_runs_its_three_lookups_with_the_right_exchange_counts(tmp_path):
+    """benchmarks/cold_lookup.py at its smallest: 2 hosts, 1 round, both cache modes; --check fails on a count."""
+    results_path = tmp_path / 'cold.json'
+    run = subprocess.run(
+        [sys.executable, os.path.join(ROOT, 'benchmarks', 'cold_lookup.py'), '--hosts', '2', '--forks', '2',
+         '--rounds', '1', '--json', str(results_path), '--check'],
+        cwd=str(tmp_path), capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    with open(results_path, encoding='utf-8') as handle:
+        results = json.load(handle)
+    assert results['problems'] == []
+    seen = {(r['scenario'], r['cache']): r['exchanges'] for r in results['runs'] if r['round'] == 1}
+    assert seen == {('o', 'run'): 1, ('t', 'run'): 0, ('f', 'run'): 1,
+                    ('o', 'persistent'): 0, ('t', 'persistent'): 0, ('f', 'persistent'): 0}
+    assert [line['cache'] for line in results['summary']] == ['run', 'persistent']
+    assert all(line['median_floor_ratio'] > 0 for line in results['summary'])
