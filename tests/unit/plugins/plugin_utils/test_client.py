@@ -1117,8 +1117,8 @@ def test_a_trickled_answer_from_the_emulator_is_cut_at_the_timeout(emulator, set
     assert elapsed < 2.5
 
 
-def test_an_emulator_process_trickling_its_answer_is_retried(start_emulator_processes, settings_for):
-    running = start_emulator_processes('--fault', 'trickle:0.3')
+def test_an_emulator_process_trickling_its_answer_is_retried(start_emulator, settings_for):
+    running = start_emulator(process=True, args=('--fault', 'trickle:0.3'))
     clock = FakeClock(time.time())
     elapsed, outcome = _bounded(_client.exchange, settings_for(running, timeout=1), now=clock, sleep=clock.sleep)
     assert isinstance(outcome, dict), repr(outcome)
