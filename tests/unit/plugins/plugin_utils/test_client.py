@@ -171,6 +171,13 @@ def _fixed(moment):
     return lambda: moment
 
 
+def _exchange_error(stub_settings, **values):
+    """The message of the OneLoginError that a token exchange with ``stub_settings(**values)`` must raise."""
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(stub_settings(**values))
+    return str(excinfo.value)
+
+
 def _assert_clean(message, client_creds):
     assert client_creds['client_secret'] not in message
     assert client_creds['token'] not in message
@@ -337,9 +344,7 @@ ERROR_CASES = [
 def test_error_shapes(stub, stub_settings, client_creds, http_status, make_body, code, said, hints):
     body = make_body(client_creds['token'])
     stub.answer(http_status, body, headers=None if isinstance(body, dict) else {'Content-Type': 'text/html'})
-    with pytest.raises(OneLoginError) as excinfo:
-        _client.exchange(stub_settings(retry_timeout=0))
-    message = str(excinfo.value)
+    message = _exchange_error(stub_settings, retry_timeout=0)
     if code in (429, 500, 502, 503, 504):
         assert 'Retries are off' in message and 'ONELOGIN_RETRY_TIMEOUT' in message
     else:
@@ -365,18 +370,14 @@ def test_401_hint_names_the_tenant(stub, stub_settings):
 
 def test_error_on_v1_names_the_v1_url(stub, stub_settings, client_creds):
     stub.answer(200, _status_error(401, 'Unauthorized', 'Authentication Failure', client_creds['token']))
-    with pytest.raises(OneLoginError) as excinfo:
-        _client.exchange(stub_settings(token_api='v1'))
-    message = str(excinfo.value)
+    message = _exchange_error(stub_settings, token_api='v1')
     assert 'HTTP 401 from %s%s' % (stub.url, V1_PATH) in message
     _assert_clean(message, client_creds)
 
 
 def test_secret_echoed_by_the_server_is_scrubbed(stub, stub_settings, client_creds):
     stub.answer(401, {'message': 'Unknown client secret %s' % client_creds['client_secret'], 'statusCode': 401})
-    with pytest.raises(OneLoginError) as excinfo:
-        _client.exchange(stub_settings())
-    message = str(excinfo.value)
+    message = _exchange_error(stub_settings)
     assert 'Unknown client secret ********' in message
     _assert_clean(message, client_creds)
 
@@ -385,9 +386,7 @@ def test_secret_echoed_by_the_server_is_scrubbed(stub, stub_settings, client_cre
 def test_redirect_is_refused_and_not_followed(stub, stub_settings, client_creds, http_status):
     target = stub.url + '/elsewhere'
     stub.answer(http_status, b'', headers={'Location': target})
-    with pytest.raises(OneLoginError) as excinfo:
-        _client.exchange(stub_settings())
-    message = str(excinfo.value)
+    message = _exchange_error(stub_settings)
     assert 'redirect (HTTP %d to %s)' % (http_status, target) in message
     assert 'ONELOGIN_API_URL' in message
     _assert_clean(message, client_creds)
@@ -398,9 +397,7 @@ def test_redirect_is_refused_and_not_followed(stub, stub_settings, client_creds,
 def test_non_json_200_body(stub, stub_settings, client_creds):
     stub.answer(200, '<html>login page %s %s</html>' % (client_creds['client_secret'], client_creds['token']),
                 headers={'Content-Type': 'text/html; charset=utf-8'})
-    with pytest.raises(OneLoginError) as excinfo:
-        _client.exchange(stub_settings())
-    message = str(excinfo.value)
+    message = _exchange_error(stub_settings)
     assert 'answered HTTP 200 with a body that is not JSON (text/html; charset=utf-8)' in message
     assert 'ONELOGIN_TOKEN_API' in message
     _assert_clean(message, client_creds)
@@ -410,9 +407,7 @@ def test_non_json_200_body(stub, stub_settings, client_creds):
                          ids=['empty-data', 'other-keys', 'list'])
 def test_json_200_without_access_token(stub, stub_settings, client_creds, body):
     stub.answer(200, body)
-    with pytest.raises(OneLoginError) as excinfo:
-        _client.exchange(stub_settings())
-    message = str(excinfo.value)
+    message = _exchange_error(stub_settings)
     assert 'answered HTTP 200 with JSON without an access_token' in message
     assert 'ONELOGIN_API_URL' in message
     _assert_clean(message, client_creds)
@@ -428,9 +423,7 @@ def test_incomplete_token_answer(stub, stub_settings, client_creds, body, words)
     if body.get('access_token') == 'TOKEN':
         body = dict(body, access_token=client_creds['token'])
     stub.answer(200, body)
-    with pytest.raises(OneLoginError) as excinfo:
-        _client.exchange(stub_settings())
-    message = str(excinfo.value)
+    message = _exchange_error(stub_settings)
     assert words in message
     _assert_clean(message, client_creds)
 
@@ -497,9 +490,7 @@ def test_requests_missing(monkeypatch, stub, stub_settings):
     monkeypatch.setattr(_transport, 'HAS_REQUESTS', False)
     monkeypatch.setattr(_transport, 'REQUESTS_IMPORT_ERROR', ImportError("No module named 'requests'"))
     monkeypatch.setattr(_transport, 'requests', None)
-    with pytest.raises(OneLoginError) as excinfo:
-        _client.exchange(stub_settings())
-    message = str(excinfo.value)
+    message = _exchange_error(stub_settings)
     assert 'python -m pip install requests' in message
     assert "No module named 'requests'" in message
     assert stub.requests == []
@@ -960,9 +951,7 @@ def test_what_the_client_sent_is_scrubbed_when_a_server_echoes_it(echo_server, s
 
 def test_a_secret_at_the_cut_of_a_long_server_message_does_not_show_in_part(stub, stub_settings, client_creds):
     stub.answer(401, {'message': 'x' * 290 + client_creds['client_secret'], 'statusCode': 401})
-    with pytest.raises(OneLoginError) as excinfo:
-        _client.exchange(stub_settings())
-    message = str(excinfo.value)
+    message = _exchange_error(stub_settings)
     assert client_creds['client_secret'][:10] not in message
     assert 'x' * 290 + '********' in message
 
@@ -972,9 +961,7 @@ def test_a_secret_at_the_cut_of_a_long_server_message_does_not_show_in_part(stub
 @pytest.mark.parametrize('expires_in', [300000000000, '300000000000', 10 ** 40, 360001])
 def test_an_absurd_lifetime_is_refused(stub, stub_settings, client_creds, expires_in):
     stub.answer(200, {'access_token': client_creds['token'], 'expires_in': expires_in})
-    with pytest.raises(OneLoginError) as excinfo:
-        _client.exchange(stub_settings())
-    message = str(excinfo.value)
+    message = _exchange_error(stub_settings)
     assert 'expires_in' in message and 'more than the 360000' in message
     assert 'ONELOGIN_API_URL' in message
     _assert_clean(message, client_creds)
@@ -1112,9 +1099,7 @@ MALFORMED_TOKENS = ['TOKENPART1\nTOKENPART2', 'TOKENPART1\rTOKENPART2', 'TOKENPA
 @pytest.mark.parametrize('token', MALFORMED_TOKENS)
 def test_a_server_handing_a_malformed_token_is_refused(stub, stub_settings, token):
     stub.answer(200, {'access_token': token, 'expires_in': 36000})
-    with pytest.raises(OneLoginError) as excinfo:
-        _client.exchange(stub_settings())
-    message = str(excinfo.value)
+    message = _exchange_error(stub_settings)
     assert 'malformed access token (not shown)' in message and 'ONELOGIN_API_URL' in message
     assert 'TOKENPART' not in message
 
