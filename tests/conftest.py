@@ -8,6 +8,7 @@ import os
 import secrets
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 
@@ -65,12 +66,40 @@ def new_credentials():
 
 
 class RunningEmulator:
-    """What a test needs to know about an emulator: where it is, its credentials, its counters."""
+    """What a test needs to know about an emulator: where it is, its credentials, its counters.
 
-    def __init__(self, url, client_id, client_secret):
+    ``client_id`` and ``client_secret`` are the first credentials it accepts. ``server`` is the EmulatorServer of
+    one in a thread (``state``, its State, for white-box checks), ``process`` the Popen of one in a process;
+    ``stop()`` stops it (the fixture that started it does at teardown). The HTTP helpers speak plain HTTP: for one
+    behind TLS, read ``state``.
+    """
+
+    def __init__(self, url, client_id, client_secret, server=None, process=None):
         self.url = url
         self.client_id = client_id
         self.client_secret = client_secret
+        self.server = server
+        self.process = process
+        self.stopped = False
+
+    @property
+    def state(self):
+        if self.server is None:
+            raise AttributeError('an emulator in a process has no state here: ask stats() or its other endpoints')
+        return self.server.state
+
+    def stop(self):
+        """Stop it (once: a later call does nothing)."""
+        if self.stopped:
+            return
+        self.stopped = True
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+            self.process.stdout.close()
 
     def _call(self, method, path, payload=None):
         data, headers = (b'' if method == 'POST' else None), {}
@@ -117,63 +146,96 @@ class RunningEmulator:
 
 @pytest.fixture(scope='session')
 def emulator_module():
-    """The emulator module, for tests that start it with their own clock or lifetime."""
+    """The emulator module, for its constants, its State and its command line."""
     return load_emulator()
 
 
-@pytest.fixture
-def emulator():
-    """An emulator serving from a thread of the test process, with fresh credentials."""
+def _in_thread(clients, clock, lifetime, tls, folder):
     module = load_emulator()
-    client_id, client_secret = new_credentials()
-    server = module.start_in_thread({client_id: client_secret})
-    try:
-        yield RunningEmulator(server.url, client_id, client_secret)
-    finally:
-        server.shutdown()
-        server.server_close()
+    kwargs = {name: value for name, value in (('clock', clock), ('lifetime', lifetime)) if value is not None}
+    if not tls:
+        return module.start_in_thread(clients, **kwargs), 'http'
+    server = module.EmulatorServer(module.State(clients, **kwargs))
+    server.socket = self_signed_context(folder()).wrap_socket(server.socket, server_side=True)
+    server.handle_error = lambda request, address: None  # a refused handshake is an expected outcome there
+    threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True).start()
+    return server, 'https'
 
 
-def start_emulator_process(tmp_path, *extra_args):
-    client_id, client_secret = new_credentials()
-    port_file = tmp_path / 'emulator.port'
-    process = subprocess.Popen(
-        [sys.executable, EMULATOR_PATH, '--client', '%s:%s' % (client_id, client_secret),
-         '--port-file', str(port_file), '--max-runtime', '1800'] + list(extra_args),
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+def _in_process(clients, lifetime, args, folder):
+    command = [sys.executable, EMULATOR_PATH, '--port-file', str(folder() / 'emulator.port'), '--max-runtime', '1800']
+    for client_id, client_secret in clients.items():
+        command += ['--client', '%s:%s' % (client_id, client_secret)]
+    if lifetime is not None:
+        command += ['--token-lifetime', str(lifetime)]
+    process = subprocess.Popen(command + list(args), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     url = process.stdout.readline().strip()  # printed once listening: no polling needed
     if not url.startswith('http://127.0.0.1:'):
         process.kill()
-        raise RuntimeError('the emulator did not start')
-    return process, RunningEmulator(url, client_id, client_secret)
-
-
-@pytest.fixture
-def emulator_process(tmp_path):
-    """An emulator in a process of its own, as users run it."""
-    process, running = start_emulator_process(tmp_path)
-    try:
-        yield running
-    finally:
-        process.terminate()
         process.wait(timeout=30)
         process.stdout.close()
+        raise RuntimeError('the emulator did not start')
+    return process, url
 
 
-@pytest.fixture
-def start_emulator_processes(tmp_path):
-    """``start(*extra_args)``: emulators in processes of their own with extra command-line arguments."""
+def _emulator_starter(tmp_path_factory):
+    """The generator behind ``start_emulator`` and ``start_shared_emulator``: start, then stop them all."""
     started = []
 
-    def start(*extra_args):
-        folder = tmp_path / ('emulator-%d' % len(started))
-        folder.mkdir()
-        process, running = start_emulator_process(folder, *extra_args)
-        started.append(process)
+    def folder():  # for a port file or a certificate, made only when needed
+        return tmp_path_factory.mktemp('emulator')
+
+    def start(clients=None, *, clock=None, lifetime=None, tls=False, process=False, args=()):
+        clients = dict(clients or [new_credentials()])
+        client_id, client_secret = next(iter(clients.items()))
+        if process:
+            if clock is not None or tls:
+                raise TypeError('a fake clock or TLS takes an emulator in a thread (process=False)')
+            popen, url = _in_process(clients, lifetime, args, folder)
+            running = RunningEmulator(url, client_id, client_secret, process=popen)
+        else:
+            if args:
+                raise TypeError('command-line arguments take an emulator in a process (process=True)')
+            server, scheme = _in_thread(clients, clock, lifetime, tls, folder)
+            running = RunningEmulator('%s://127.0.0.1:%d' % (scheme, server.server_address[1]), client_id,
+                                      client_secret, server=server)
+        started.append(running)
         return running
 
-    yield start
-    for process in started:
-        process.terminate()
-        process.wait(timeout=30)
-        process.stdout.close()
+    try:
+        yield start
+    finally:
+        for running in started:
+            running.stop()
+
+
+@pytest.fixture
+def start_emulator(tmp_path_factory):
+    """``start_emulator(clients=None, *, clock=None, lifetime=None, tls=False, process=False, args=())``: an emulator,
+    stopped after the test; returns its RunningEmulator.
+
+    ``clients`` maps client IDs to secrets (default: fresh credentials; the first are the RunningEmulator's).
+    In a thread of the test process (default): ``clock``, a function of the epoch time that a test moves,
+    ``lifetime`` of the tokens in seconds, ``tls`` behind a fresh self-signed certificate for 127.0.0.1.
+    ``process=True``: in a process of its own, as users run it, with ``lifetime`` and more command-line ``args``
+    (tests/emulator/onelogin_emulator.py --help), such as ``('--fault', 'status:503')``.
+    """
+    yield from _emulator_starter(tmp_path_factory)
+
+
+@pytest.fixture(scope='module')
+def start_shared_emulator(tmp_path_factory):
+    """``start_emulator`` for an emulator that serves every test of a module (which reset it between tests)."""
+    yield from _emulator_starter(tmp_path_factory)
+
+
+@pytest.fixture
+def emulator(start_emulator):
+    """An emulator serving from a thread of the test process, with fresh credentials."""
+    return start_emulator()
+
+
+@pytest.fixture
+def emulator_process(start_emulator):
+    """An emulator in a process of its own, as users run it."""
+    return start_emulator(process=True)

@@ -14,8 +14,6 @@ import http.client
 import json
 import secrets
 import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -40,12 +38,19 @@ DOCUMENTED_LIFETIME = 36000
 
 
 class Emulator:
-    def __init__(self, server, client_id, client_secret, clock=None):
-        self.server = server
-        self.url = server.url
-        self.client_id = client_id
-        self.client_secret = client_secret
+    """Requests to a RunningEmulator (tests/conftest.py) in a thread, through ``requests``, answers unchecked."""
+
+    def __init__(self, running, clock=None):
+        assert isinstance(running.url, str) and running.url.startswith('http://127.0.0.1:')
+        self.running = running
+        self.server = running.server
+        self.url = running.url
+        self.client_id = running.client_id
+        self.client_secret = running.client_secret
         self.clock = clock
+
+    def stop(self):
+        self.running.stop()
 
     # -- raw calls -------------------------------------------------------------------------
     def request(self, method, path, **kwargs):
@@ -91,30 +96,9 @@ class Emulator:
         return response.json()['queued']
 
 
-def _serve(module, clock=None, lifetime=None):
-    client_id, client_secret = 'client-' + secrets.token_hex(6), 'secret-' + secrets.token_hex(20)
-    kwargs = {}
-    if clock is not None:
-        kwargs['clock'] = clock
-    if lifetime is not None:
-        kwargs['lifetime'] = lifetime
-    server = module.start_in_thread({client_id: client_secret}, **kwargs)
-    assert isinstance(server.url, str) and server.url.startswith('http://127.0.0.1:')
-    return Emulator(server, client_id, client_secret, clock=clock)
-
-
-def _stop(emu):
-    emu.server.shutdown()
-    emu.server.server_close()
-
-
 @pytest.fixture(scope='module')
-def shared_emulator(emulator_module):
-    emu = _serve(emulator_module)
-    try:
-        yield emu
-    finally:
-        _stop(emu)
+def shared_emulator(start_shared_emulator):
+    return Emulator(start_shared_emulator())
 
 
 @pytest.fixture
@@ -131,12 +115,9 @@ SHORT_LIFETIME = 600
 
 
 @pytest.fixture(scope='module')
-def shared_clocked_emulator(emulator_module):
-    emu = _serve(emulator_module, clock=FakeClock(CLOCK_START), lifetime=SHORT_LIFETIME)
-    try:
-        yield emu
-    finally:
-        _stop(emu)
+def shared_clocked_emulator(start_shared_emulator):
+    clock = FakeClock(CLOCK_START)
+    return Emulator(start_shared_emulator(clock=clock, lifetime=SHORT_LIFETIME), clock=clock)
 
 
 @pytest.fixture
@@ -211,26 +192,22 @@ def test_v2_accepts_the_v1_header_and_a_form_body(emu):
     assert header.json()['access_token'] == form.json()['access_token']
 
 
-def test_basic_credentials_are_decoded_as_utf8(emulator_module):
+def test_basic_credentials_are_decoded_as_utf8(start_emulator):
     # What the client sends (_scrub.basic_credentials): base64 of the UTF-8 of id:secret.
     client_id, client_secret = 'client-\u00e9t\u00e9', 'secret-\u00fcber-' + secrets.token_hex(8)
-    server = emulator_module.start_in_thread({client_id: client_secret})
-    try:
-        basic = base64.b64encode(('%s:%s' % (client_id, client_secret)).encode('utf-8')).decode('ascii')
-        with requests.Session() as session:
-            session.trust_env = False
-            response = session.post(server.url + V2, json={'grant_type': 'client_credentials'}, timeout=10,
-                                    headers={'Authorization': 'Basic ' + basic})
-        assert response.status_code == 200, response.text
-        latin1 = base64.b64encode(('%s:%s' % (client_id, client_secret)).encode('latin-1')).decode('ascii')
-        with requests.Session() as session:
-            session.trust_env = False
-            refused = session.post(server.url + V2, json={'grant_type': 'client_credentials'}, timeout=10,
-                                   headers={'Authorization': 'Basic ' + latin1})
-        assert refused.status_code == 400  # not UTF-8: no credentials at all
-    finally:
-        server.shutdown()
-        server.server_close()
+    server = start_emulator({client_id: client_secret})
+    basic = base64.b64encode(('%s:%s' % (client_id, client_secret)).encode('utf-8')).decode('ascii')
+    with requests.Session() as session:
+        session.trust_env = False
+        response = session.post(server.url + V2, json={'grant_type': 'client_credentials'}, timeout=10,
+                                headers={'Authorization': 'Basic ' + basic})
+    assert response.status_code == 200, response.text
+    latin1 = base64.b64encode(('%s:%s' % (client_id, client_secret)).encode('latin-1')).decode('ascii')
+    with requests.Session() as session:
+        session.trust_env = False
+        refused = session.post(server.url + V2, json={'grant_type': 'client_credentials'}, timeout=10,
+                               headers={'Authorization': 'Basic ' + latin1})
+    assert refused.status_code == 400  # not UTF-8: no credentials at all
 
 
 def test_v1_refuses_a_form_body(emu):
@@ -576,19 +553,16 @@ def test_fault_reset_sends_no_answer_at_all(emu):
     _normal_token(emu, 'v1')
 
 
-def test_fault_slow_makes_a_client_time_out(emulator_module):
+def test_fault_slow_makes_a_client_time_out(start_emulator):
     # A server of its own: the slow request may still be waiting when the test ends.
-    emu = _serve(emulator_module)
-    try:
-        emu.inject({'fault': 'slow', 'delay': 1.0})
-        with pytest.raises(requests.exceptions.ReadTimeout):
-            _mint_with_timeout(emu, 0.3)
-        stats = emu.stats()
-        assert (stats['faults_served'], stats['faults_queued']) == (1, 0)
-        # It holds up only its own request.
-        _normal_token(emu, 'v2')
-    finally:
-        _stop(emu)
+    emu = Emulator(start_emulator())
+    emu.inject({'fault': 'slow', 'delay': 1.0})
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        _mint_with_timeout(emu, 0.3)
+    stats = emu.stats()
+    assert (stats['faults_served'], stats['faults_queued']) == (1, 0)
+    # It holds up only its own request.
+    _normal_token(emu, 'v2')
 
 
 @pytest.mark.parametrize('api', ['v1', 'v2'])
@@ -618,8 +592,8 @@ class _WatchedEvent(threading.Event):
         return super().wait(timeout)
 
 
-def test_fault_slow_ends_when_the_server_stops(emulator_module):
-    emu = _serve(emulator_module)
+def test_fault_slow_ends_when_the_server_stops(start_emulator):
+    emu = Emulator(start_emulator())
     stopping = emu.server.stopping = _WatchedEvent()
     outcome = []
 
@@ -635,7 +609,7 @@ def test_fault_slow_ends_when_the_server_stops(emulator_module):
         client.start()
         assert stopping.waited_on.wait(10)  # the request is in its slow wait
     finally:
-        _stop(emu)
+        emu.stop()
     client.join(timeout=30)
     assert not client.is_alive()
     # The server dropped the request as it stopped: no 120 s wait, and no 10 s client timeout either.
@@ -644,8 +618,8 @@ def test_fault_slow_ends_when_the_server_stops(emulator_module):
     assert not isinstance(outcome[0], requests.exceptions.Timeout)
 
 
-def test_faults_leave_no_traceback(emulator_module, capsys):
-    emu = _serve(emulator_module)
+def test_faults_leave_no_traceback(start_emulator, capsys):
+    emu = Emulator(start_emulator())
     emu.server.daemon_threads = False  # server_close then waits for every request thread
     try:
         emu.inject({'fault': 'reset'}, {'fault': 'slow', 'delay': 30})
@@ -654,7 +628,7 @@ def test_faults_leave_no_traceback(emulator_module, capsys):
         with pytest.raises(requests.exceptions.ReadTimeout):
             _mint_with_timeout(emu, 0.2)
     finally:
-        _stop(emu)
+        emu.stop()
     assert capsys.readouterr().err == ''
 
 
@@ -693,8 +667,8 @@ def test_fault_trickle_sends_the_body_a_byte_at_a_time(emu):
     _normal_token(emu, 'v2')
 
 
-def test_fault_trickle_ends_when_the_server_stops(emulator_module):
-    emu = _serve(emulator_module)
+def test_fault_trickle_ends_when_the_server_stops(start_emulator):
+    emu = Emulator(start_emulator())
     try:
         emu.inject({'fault': 'trickle', 'interval': 30})
         sock = _raw_token_request(emu)
@@ -704,7 +678,7 @@ def test_fault_trickle_ends_when_the_server_stops(emulator_module):
             assert piece
             received += piece
     finally:
-        _stop(emu)
+        emu.stop()
     try:
         sock.settimeout(10)
         rest = b''
@@ -954,26 +928,16 @@ def test_cli_refuses_a_bad_fault(emulator_module, capsys, text):
     assert '--fault' in capsys.readouterr().err
 
 
-def test_cli_faults_are_served(emulator_module):
-    client_id, client_secret = 'client-' + secrets.token_hex(6), 'secret-' + secrets.token_hex(20)
-    process = subprocess.Popen(
-        [sys.executable, emulator_module.__file__, '--client', '%s:%s' % (client_id, client_secret),
-         '--max-runtime', '300', '--fault', 'status:503', '--fault', 'error_200:401'],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        url = process.stdout.readline().strip()  # printed once listening
-        assert url.startswith('http://127.0.0.1:')
-        with requests.Session() as session:
-            session.trust_env = False
-            answers = [session.post(url + V2, json={'grant_type': 'client_credentials'},
-                                    auth=(client_id, client_secret), timeout=10) for dummy in range(3)]
-        assert answers[0].status_code == 503
-        assert answers[1].status_code == 200 and _status(answers[1])['code'] == 401
-        assert answers[2].status_code == 200 and len(answers[2].json()['access_token']) == 64
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        process.stdout.close()
+def test_cli_faults_are_served(start_emulator):
+    running = start_emulator(process=True, args=('--fault', 'status:503', '--fault', 'error_200:401'))
+    assert running.url.startswith('http://127.0.0.1:')
+    with requests.Session() as session:
+        session.trust_env = False
+        answers = [session.post(running.url + V2, json={'grant_type': 'client_credentials'},
+                                auth=(running.client_id, running.client_secret), timeout=10) for dummy in range(3)]
+    assert answers[0].status_code == 503
+    assert answers[1].status_code == 200 and _status(answers[1])['code'] == 401
+    assert answers[2].status_code == 200 and len(answers[2].json()['access_token']) == 64
 
 
 def test_issued_tokens_lists_every_token_until_reset(emu):

@@ -14,10 +14,9 @@ HOSTS = 20
 RETRY_TIMEOUT = 4
 
 
-def test_a_failing_token_endpoint_costs_one_retry_cycle_for_the_whole_run(run_playbook, tmp_path,
-                                                                          start_emulator_processes):
+def test_a_failing_token_endpoint_costs_one_retry_cycle_for_the_whole_run(run_playbook, tmp_path, start_emulator):
     # 200 answers of 503 queued: more than the whole run could ask for, so every request fails.
-    emulator = start_emulator_processes(*(['--fault', 'status:503'] * 200))
+    emulator = start_emulator(process=True, args=['--fault', 'status:503'] * 200)
     env = emulator.env(ONELOGIN_RETRY_TIMEOUT=str(RETRY_TIMEOUT))
     started = time.monotonic()
     run = run_playbook(tmp_path, 'hardening_token_fails.yml', env, hosts=HOSTS)  # forks: the default 5

@@ -207,9 +207,8 @@ CALLS = 15
 
 @pytest.mark.slow
 @pytest.mark.parametrize('token_api', ['v2', 'v1'])
-def test_tokens_are_replaced_under_a_long_play_without_a_single_401(run_playbook, tmp_path, start_emulator_processes,
-                                                                    token_api):
-    emulator = start_emulator_processes('--token-lifetime', str(LIFETIME))
+def test_tokens_are_replaced_under_a_long_play_without_a_single_401(run_playbook, tmp_path, start_emulator, token_api):
+    emulator = start_emulator(process=True, lifetime=LIFETIME)
     env = emulator.env(ONELOGIN_TOKEN_API=token_api, ONELOGIN_MIN_TTL=str(MIN_TTL))
     started = time.monotonic()
     run = run_playbook(tmp_path, 'long_play.yml', env, hosts=3,
@@ -228,9 +227,9 @@ def test_tokens_are_replaced_under_a_long_play_without_a_single_401(run_playbook
 
 # -- two credential sets --------------------------------------------------------------------------------------------
 
-def test_two_credential_sets_in_one_run_get_two_tokens(run_playbook, tmp_path, start_emulator_processes):
+def test_two_credential_sets_in_one_run_get_two_tokens(run_playbook, tmp_path, start_emulator):
     second_id, second_secret = 'second-client', 'second-' + os.urandom(12).hex()
-    emulator = start_emulator_processes('--client', '%s:%s' % (second_id, second_secret))
+    emulator = start_emulator(process=True, args=('--client', '%s:%s' % (second_id, second_secret)))
     values = {'onelogin_api_url': emulator.url, 'first_id': emulator.client_id,
               'first_secret': emulator.client_secret, 'second_id': second_id, 'second_secret': second_secret}
     env = {name: value for name, value in emulator.env().items() if not name.startswith('ONELOGIN_')}

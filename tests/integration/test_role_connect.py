@@ -127,9 +127,9 @@ def test_the_plays_module_defaults_reach_the_role(run_playbook, without_onelogin
 
 
 def test_the_roles_timeout_input_reaches_the_module(
-        run_playbook, without_onelogin_env, tmp_path, start_emulator_processes):
+        run_playbook, without_onelogin_env, tmp_path, start_emulator):
     """onelogin_timeout as a role input: a token endpoint slower than it fails the task, naming the timeout."""
-    emulator = start_emulator_processes('--fault', 'slow:4')
+    emulator = start_emulator(process=True, args=('--fault', 'slow:4'))
     extra = write_extra_vars(tmp_path, play_client_id=emulator.client_id, play_client_secret=emulator.client_secret,
                              onelogin_timeout=1, onelogin_retry_timeout=0)
     run = run_playbook(tmp_path, 'role_connect_module_defaults.yml', role_env(without_onelogin_env, emulator),

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-import threading
 
 import pytest
 
@@ -20,21 +18,9 @@ PLAYBOOKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'playbooks'
 
 
 @pytest.fixture
-def tls_emulator(tls_context, emulator_module):
-    """The OneLogin emulator behind TLS with a self-signed certificate: ``(url, client_id, secret, state)``."""
-    module = emulator_module
-    client_id, client_secret = 'client-' + secrets.token_hex(8), 'secret-' + secrets.token_hex(24)
-    state = module.State({client_id: client_secret})
-    server = module.EmulatorServer(state)
-    server.socket = tls_context().wrap_socket(server.socket, server_side=True)
-    server.handle_error = lambda request, address: None  # a refused handshake is the expected outcome
-    thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield 'https://127.0.0.1:%d' % server.server_address[1], client_id, client_secret, state
-    finally:
-        server.shutdown()
-        server.server_close()
+def tls_emulator(start_emulator):
+    """The OneLogin emulator behind TLS with a self-signed certificate (its counters: ``state.stats()``)."""
+    return start_emulator(tls=True)
 
 
 def _run(run_playbook, tmp_path, env, variables, hosts=2, playbook='templated_options.yml'):
@@ -52,26 +38,26 @@ def _variables(url, **overrides):
 @pytest.mark.parametrize('verify', [True, 'yes'])
 def test_a_templated_validate_certs_that_renders_true_rejects_a_self_signed_host(
         run_playbook, without_onelogin_env, tmp_path, tls_emulator, verify):
-    url, client_id, client_secret, state = tls_emulator
-    env = dict(without_onelogin_env, ONELOGIN_CLIENT_ID=client_id, ONELOGIN_CLIENT_SECRET=client_secret)
-    run = _run(run_playbook, tmp_path, env, {'token_host': url, 'verify': verify},
+    env = dict(without_onelogin_env, ONELOGIN_CLIENT_ID=tls_emulator.client_id,
+               ONELOGIN_CLIENT_SECRET=tls_emulator.client_secret)
+    run = _run(run_playbook, tmp_path, env, {'token_host': tls_emulator.url, 'verify': verify},
                playbook='templated_validate_certs.yml')
     output = run.stdout + run.stderr
     assert run.returncode != 0, output[-4000:]
     assert 'certificate could not be verified' in output
-    assert state.stats()['exchanges'] == 0  # the secret never reached the unverified host
-    assert client_secret not in output
+    assert tls_emulator.state.stats()['exchanges'] == 0  # the secret never reached the unverified host
+    assert tls_emulator.client_secret not in output
 
 
 def test_a_templated_validate_certs_that_renders_false_reaches_the_self_signed_host(
         run_playbook, without_onelogin_env, tmp_path, tls_emulator):
     """The control of the test above: the same host is reachable when the user turns the checks off."""
-    url, client_id, client_secret, state = tls_emulator
-    env = dict(without_onelogin_env, ONELOGIN_CLIENT_ID=client_id, ONELOGIN_CLIENT_SECRET=client_secret)
-    run = _run(run_playbook, tmp_path, env, {'token_host': url, 'verify': False},
+    env = dict(without_onelogin_env, ONELOGIN_CLIENT_ID=tls_emulator.client_id,
+               ONELOGIN_CLIENT_SECRET=tls_emulator.client_secret)
+    run = _run(run_playbook, tmp_path, env, {'token_host': tls_emulator.url, 'verify': False},
                playbook='templated_validate_certs.yml')
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
-    assert state.stats()['exchanges'] == 2  # one per host: cache='none'
+    assert tls_emulator.state.stats()['exchanges'] == 2  # one per host: cache='none'
 
 
 @pytest.mark.parametrize('api_version', ['v2', 'v1'])

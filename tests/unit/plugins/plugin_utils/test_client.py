@@ -35,9 +35,57 @@ EMULATOR_ACCOUNT_ID = 555555
 REQUESTED_AT = calendar.timegm((2024, 5, 1, 12, 0, 0, 0, 0, 0))
 
 
-# -- a canned-answer HTTP server ---------------------------------------------------------------
+# -- small HTTP servers on 127.0.0.1: a canned-answer one, and others with a handler of their own ---------------
 
-class _StubHandler(BaseHTTPRequestHandler):
+class _QuietHandler(BaseHTTPRequestHandler):
+    """Answers GET, POST and PUT with ``_answer``; logs nothing."""
+
+    def do_GET(self):  # pylint: disable=invalid-name
+        self._answer()
+
+    do_POST = do_PUT = do_GET
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        pass
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # a client that gave up (timeout, TLS refusal) is expected here
+
+
+@pytest.fixture
+def serve():
+    """``serve(handler, tls_context=None)``: a server on 127.0.0.1 answering with ``handler`` from a thread,
+    over TLS with ``tls_context``. It has ``url``, ``requests`` (a list, for the handler to record what it
+    received) and ``release`` (an Event set at teardown, which ends any answer held back). Stopped after the test."""
+    servers = []
+
+    def start(handler, tls_context=None):
+        server = _QuietServer(('127.0.0.1', 0), handler)
+        scheme = 'http'
+        if tls_context is not None:
+            server.socket = tls_context.wrap_socket(server.socket, server_side=True)
+            scheme = 'https'
+        server.url = '%s://127.0.0.1:%d' % (scheme, server.server_address[1])
+        server.requests = []
+        server.release = threading.Event()
+        servers.append(server)
+        # A short poll interval so that shutdown() at teardown does not wait half a second.
+        threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.01}, name='stub-server',
+                         daemon=True).start()
+        return server
+
+    yield start
+    for server in servers:
+        server.release.set()
+        server.shutdown()
+        server.server_close()
+
+
+class _StubHandler(_QuietHandler):
     def _answer(self):
         stub = self.server.stub
         length = int(self.headers.get('Content-Length') or 0)
@@ -53,39 +101,19 @@ class _StubHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(stub.body)
 
-    do_GET = do_POST = do_PUT = _answer
-
-    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-        pass
-
-
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        pass  # a client that gave up (timeout, TLS refusal) is expected here
-
 
 class StubServer:
     """Answers every request with one canned status, body and headers; records the requests."""
 
-    def __init__(self, tls_context=None):
+    def __init__(self, server):
+        server.stub = self
+        self.url = server.url
+        self.requests = server.requests
+        self.release = server.release
         self.status = 200
         self.body = b''
         self.headers = {}
         self.hold = 0
-        self.release = threading.Event()
-        self.requests = []
-        self.server = _QuietServer(('127.0.0.1', 0), _StubHandler)
-        self.server.stub = self
-        scheme = 'http'
-        if tls_context is not None:
-            self.server.socket = tls_context.wrap_socket(self.server.socket, server_side=True)
-            scheme = 'https'
-        self.url = '%s://127.0.0.1:%d' % (scheme, self.server.server_address[1])
-        # A short poll interval so that shutdown() at teardown does not wait half a second.
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={'poll_interval': 0.01},
-                                       name='stub-server', daemon=True)
 
     def answer(self, status, body=b'', headers=None):
         """Set the canned answer. A dict or list body is sent as JSON."""
@@ -98,34 +126,16 @@ class StubServer:
         self.body = body
         self.headers = headers or {}
 
-    def start(self):
-        self.thread.start()
-        return self
 
-    def stop(self):
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
+@pytest.fixture
+def stub(serve):
+    return StubServer(serve(_StubHandler))
 
 
 @pytest.fixture
-def stub():
-    server = StubServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def tls_stub(tls_context):
+def tls_stub(serve, tls_context):
     """The stub behind TLS with a freshly made self-signed certificate for 127.0.0.1."""
-    context = tls_context()
-    server = StubServer(tls_context=context).start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    return StubServer(serve(_StubHandler, tls_context()))
 
 
 @pytest.fixture(autouse=True)
@@ -159,6 +169,13 @@ def _login(client_creds):
 
 def _fixed(moment):
     return lambda: moment
+
+
+def _exchange_error(stub_settings, **values):
+    """The message of the OneLoginError that a token exchange with ``stub_settings(**values)`` must raise."""
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(stub_settings(**values))
+    return str(excinfo.value)
 
 
 def _assert_clean(message, client_creds):
@@ -327,9 +344,7 @@ ERROR_CASES = [
 def test_error_shapes(stub, stub_settings, client_creds, http_status, make_body, code, said, hints):
     body = make_body(client_creds['token'])
     stub.answer(http_status, body, headers=None if isinstance(body, dict) else {'Content-Type': 'text/html'})
-    with pytest.raises(OneLoginError) as excinfo:
-        _client.exchange(stub_settings(retry_timeout=0))
-    message = str(excinfo.value)
+    message = _exchange_error(stub_settings, retry_timeout=0)
     if code in (429, 500, 502, 503, 504):
         assert 'Retries are off' in message and 'ONELOGIN_RETRY_TIMEOUT' in message
     else:
@@ -355,18 +370,14 @@ def test_401_hint_names_the_tenant(stub, stub_settings):
 
 def test_error_on_v1_names_the_v1_url(stub, stub_settings, client_creds):
     stub.answer(200, _status_error(401, 'Unauthorized', 'Authentication Failure', client_creds['token']))
-    with pytest.raises(OneLoginError) as excinfo:
-        _client.exchange(stub_settings(token_api='v1'))
-    message = str(excinfo.value)
+    message = _exchange_error(stub_settings, token_api='v1')
     assert 'HTTP 401 from %s%s' % (stub.url, V1_PATH) in message
     _assert_clean(message, client_creds)
 
 
 def test_secret_echoed_by_the_server_is_scrubbed(stub, stub_settings, client_creds):
     stub.answer(401, {'message': 'Unknown client secret %s' % client_creds['client_secret'], 'statusCode': 401})
-    with pytest.raises(OneLoginError) as excinfo:
-        _client.exchange(stub_settings())
-    message = str(excinfo.value)
+    message = _exchange_error(stub_settings)
     assert 'Unknown client secret ********' in message
     _assert_clean(message, client_creds)
 
@@ -375,9 +386,7 @@ def test_secret_echoed_by_the_server_is_scrubbed(stub, stub_settings, client_cre
 def test_redirect_is_refused_and_not_followed(stub, stub_settings, client_creds, http_status):
     target = stub.url + '/elsewhere'
     stub.answer(http_status, b'', headers={'Location': target})
-    with pytest.raises(OneLoginError) as excinfo:
-        _client.exchange(stub_settings())
-    message = str(excinfo.value)
+    message = _exchange_error(stub_settings)
     assert 'redirect (HTTP %d to %s)' % (http_status, target) in message
     assert 'ONELOGIN_API_URL' in message
     _assert_clean(message, client_creds)
@@ -388,9 +397,7 @@ def test_redirect_is_refused_and_not_followed(stub, stub_settings, client_creds,
 def test_non_json_200_body(stub, stub_settings, client_creds):
     stub.answer(200, '<html>login page %s %s</html>' % (client_creds['client_secret'], client_creds['token']),
                 headers={'Content-Type': 'text/html; charset=utf-8'})
-    with pytest.raises(OneLoginError) as excinfo:
-        _client.exchange(stub_settings())
-    message = str(excinfo.value)
+    message = _exchange_error(stub_settings)
     assert 'answered HTTP 200 with a body that is not JSON (text/html; charset=utf-8)' in message
     assert 'ONELOGIN_TOKEN_API' in message
     _assert_clean(message, client_creds)
@@ -400,9 +407,7 @@ def test_non_json_200_body(stub, stub_settings, client_creds):
                          ids=['empty-data', 'other-keys', 'list'])
 def test_json_200_without_access_token(stub, stub_settings, client_creds, body):
     stub.answer(200, body)
-    with pytest.raises(OneLoginError) as excinfo:
-        _client.exchange(stub_settings())
-    message = str(excinfo.value)
+    message = _exchange_error(stub_settings)
     assert 'answered HTTP 200 with JSON without an access_token' in message
     assert 'ONELOGIN_API_URL' in message
     _assert_clean(message, client_creds)
@@ -418,9 +423,7 @@ def test_incomplete_token_answer(stub, stub_settings, client_creds, body, words)
     if body.get('access_token') == 'TOKEN':
         body = dict(body, access_token=client_creds['token'])
     stub.answer(200, body)
-    with pytest.raises(OneLoginError) as excinfo:
-        _client.exchange(stub_settings())
-    message = str(excinfo.value)
+    message = _exchange_error(stub_settings)
     assert words in message
     _assert_clean(message, client_creds)
 
@@ -487,9 +490,7 @@ def test_requests_missing(monkeypatch, stub, stub_settings):
     monkeypatch.setattr(_transport, 'HAS_REQUESTS', False)
     monkeypatch.setattr(_transport, 'REQUESTS_IMPORT_ERROR', ImportError("No module named 'requests'"))
     monkeypatch.setattr(_transport, 'requests', None)
-    with pytest.raises(OneLoginError) as excinfo:
-        _client.exchange(stub_settings())
-    message = str(excinfo.value)
+    message = _exchange_error(stub_settings)
     assert 'python -m pip install requests' in message
     assert "No module named 'requests'" in message
     assert stub.requests == []
@@ -578,10 +579,10 @@ def test_a_lifetime_that_is_not_a_positive_number_is_refused(stub, stub_settings
     _assert_clean(str(excinfo.value), client_creds)
 
 
-class _StallingHandler(BaseHTTPRequestHandler):
+class _StallingHandler(_QuietHandler):
     """Sends the headers of a JSON answer, then holds the body back until released."""
 
-    def do_POST(self):  # pylint: disable=invalid-name
+    def _answer(self):
         self.rfile.read(int(self.headers.get('Content-Length') or 0))
         self.send_response(200)
         self.send_header('Content-Type', 'application/json')
@@ -590,24 +591,11 @@ class _StallingHandler(BaseHTTPRequestHandler):
         self.wfile.flush()
         self.server.release.wait(10)
 
-    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-        pass
 
-
-def test_a_body_that_stalls_after_the_headers_is_reported_as_a_timeout(settings_for, client_creds):
-    server = _QuietServer(('127.0.0.1', 0), _StallingHandler)
-    server.release = threading.Event()
-    thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.01}, daemon=True)
-    thread.start()
-    try:
-        settings = settings_for(api_url='http://127.0.0.1:%d' % server.server_address[1], timeout=1, retry_timeout=0,
-                                **_login(client_creds))
-        with pytest.raises(OneLoginError) as excinfo:
-            _client.exchange(settings)
-    finally:
-        server.release.set()
-        server.shutdown()
-        server.server_close()
+def test_a_body_that_stalls_after_the_headers_is_reported_as_a_timeout(serve, settings_for, client_creds):
+    settings = settings_for(api_url=serve(_StallingHandler).url, timeout=1, retry_timeout=0, **_login(client_creds))
+    with pytest.raises(OneLoginError) as excinfo:
+        _client.exchange(settings)
     assert 'did not answer the token request' in str(excinfo.value)
     assert 'ONELOGIN_TIMEOUT' in str(excinfo.value)
 
@@ -908,7 +896,7 @@ def test_odd_retry_after_values(header, expected):
 
 # -- D6: every form in which a secret went over the wire is scrubbed -------------------------------------------------
 
-class _EchoHandler(BaseHTTPRequestHandler):
+class _EchoHandler(_QuietHandler):
     """Refuses every request, echoing what it was sent: the Authorization header, the body, escaped secrets."""
 
     def _answer(self):
@@ -924,22 +912,10 @@ class _EchoHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    do_GET = do_POST = _answer
-
-    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-        pass
-
 
 @pytest.fixture
-def echo_server():
-    server = _QuietServer(('127.0.0.1', 0), _EchoHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.01}, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+def echo_server(serve):
+    return serve(_EchoHandler)
 
 
 # Printable ASCII that URL encoding, repr and JSON all change: each derived form differs from the secret.
@@ -956,8 +932,7 @@ def test_what_the_client_sent_is_scrubbed_when_a_server_echoes_it(echo_server, s
                                                                   token_api):
     client_id = client_creds['client_id']
     secret = ODD_SECRET
-    settings = settings_for(api_url='http://127.0.0.1:%d' % echo_server.server_address[1], client_id=client_id,
-                            client_secret=secret, token_api=token_api)
+    settings = settings_for(api_url=echo_server.url, client_id=client_id, client_secret=secret, token_api=token_api)
     echo_server.echoed = client_creds['token'] if call != 'exchange' else secret
     with pytest.raises(OneLoginError) as excinfo:
         if call == 'exchange':
@@ -976,9 +951,7 @@ def test_what_the_client_sent_is_scrubbed_when_a_server_echoes_it(echo_server, s
 
 def test_a_secret_at_the_cut_of_a_long_server_message_does_not_show_in_part(stub, stub_settings, client_creds):
     stub.answer(401, {'message': 'x' * 290 + client_creds['client_secret'], 'statusCode': 401})
-    with pytest.raises(OneLoginError) as excinfo:
-        _client.exchange(stub_settings())
-    message = str(excinfo.value)
+    message = _exchange_error(stub_settings)
     assert client_creds['client_secret'][:10] not in message
     assert 'x' * 290 + '********' in message
 
@@ -988,9 +961,7 @@ def test_a_secret_at_the_cut_of_a_long_server_message_does_not_show_in_part(stub
 @pytest.mark.parametrize('expires_in', [300000000000, '300000000000', 10 ** 40, 360001])
 def test_an_absurd_lifetime_is_refused(stub, stub_settings, client_creds, expires_in):
     stub.answer(200, {'access_token': client_creds['token'], 'expires_in': expires_in})
-    with pytest.raises(OneLoginError) as excinfo:
-        _client.exchange(stub_settings())
-    message = str(excinfo.value)
+    message = _exchange_error(stub_settings)
     assert 'expires_in' in message and 'more than the 360000' in message
     assert 'ONELOGIN_API_URL' in message
     _assert_clean(message, client_creds)
@@ -1020,7 +991,7 @@ def test_odd_token_fields_are_not_carried(plain_settings, field, value):
 
 # -- D9: the whole request within the timeout, whatever the server trickles -------------------------------------------
 
-class _TrickleHandler(BaseHTTPRequestHandler):
+class _TrickleHandler(_QuietHandler):
     """Answers a byte every 0.3 s: the body (headers at once), or from the status line on (``trickle_head``)."""
 
     protocol_version = 'HTTP/1.1'
@@ -1042,27 +1013,12 @@ class _TrickleHandler(BaseHTTPRequestHandler):
             self.wfile.write(slow[index:index + 1])
             self.wfile.flush()
 
-    do_GET = do_POST = _answer
-
-    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-        pass
-
 
 @pytest.fixture
-def trickle_server():
-    server = _QuietServer(('127.0.0.1', 0), _TrickleHandler)
-    server.release = threading.Event()
-    server.requests = []
+def trickle_server(serve):
+    server = serve(_TrickleHandler)
     server.trickle_head = False
-    server.url = 'http://127.0.0.1:%d' % server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.01}, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.release.set()
-        server.shutdown()
-        server.server_close()
+    return server
 
 
 def _bounded(function, *args, **kwargs):
@@ -1117,8 +1073,8 @@ def test_a_trickled_answer_from_the_emulator_is_cut_at_the_timeout(emulator, set
     assert elapsed < 2.5
 
 
-def test_an_emulator_process_trickling_its_answer_is_retried(start_emulator_processes, settings_for):
-    running = start_emulator_processes('--fault', 'trickle:0.3')
+def test_an_emulator_process_trickling_its_answer_is_retried(start_emulator, settings_for):
+    running = start_emulator(process=True, args=('--fault', 'trickle:0.3'))
     clock = FakeClock(time.time())
     elapsed, outcome = _bounded(_client.exchange, settings_for(running, timeout=1), now=clock, sleep=clock.sleep)
     assert isinstance(outcome, dict), repr(outcome)
@@ -1143,9 +1099,7 @@ MALFORMED_TOKENS = ['TOKENPART1\nTOKENPART2', 'TOKENPART1\rTOKENPART2', 'TOKENPA
 @pytest.mark.parametrize('token', MALFORMED_TOKENS)
 def test_a_server_handing_a_malformed_token_is_refused(stub, stub_settings, token):
     stub.answer(200, {'access_token': token, 'expires_in': 36000})
-    with pytest.raises(OneLoginError) as excinfo:
-        _client.exchange(stub_settings())
-    message = str(excinfo.value)
+    message = _exchange_error(stub_settings)
     assert 'malformed access token (not shown)' in message and 'ONELOGIN_API_URL' in message
     assert 'TOKENPART' not in message
 

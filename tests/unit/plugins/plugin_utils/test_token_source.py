@@ -21,31 +21,12 @@ MIN_TTL = 300
 
 
 @pytest.fixture
-def start_emulator(emulator_module):
-    """Start in-thread emulators with chosen clients, lifetime and clock; stop them afterwards."""
-    servers = []
-
-    def start(clients, lifetime=LIFETIME, clock=None):
-        kwargs = {'lifetime': lifetime}
-        if clock is not None:
-            kwargs['clock'] = clock
-        server = emulator_module.start_in_thread(clients, **kwargs)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
-
-
-@pytest.fixture
 def cache(tmp_path):
     return TokenCache(str(tmp_path / 'run-cache'))
 
 
 def exchanges(server):
-    return server.state.stats()['exchanges']
+    return server.stats()['exchanges']
 
 
 def cached(cache, settings, now=None):
@@ -76,10 +57,8 @@ def test_first_call_mints_and_the_second_reuses(emulator, settings_for, cache, t
 
 def test_a_v1_token_is_replaced_once_when_it_gets_down_to_min_ttl(start_emulator, settings_for, cache):
     clock = FakeClock()
-    client_id, client_secret = 'client-a', 'secret-a-0123456789'
-    server = start_emulator({client_id: client_secret}, clock=clock)
-    settings = settings_for(api_url=server.url, client_id=client_id, client_secret=client_secret, token_api='v1',
-                            min_ttl=MIN_TTL)
+    server = start_emulator(clock=clock, lifetime=LIFETIME)
+    settings = settings_for(server, token_api='v1', min_ttl=MIN_TTL)
     first = obtain(settings, cache=cache, now=clock, sleep=never_sleep)
     assert first.minted and exchanges(server) == 1
 
@@ -107,9 +86,8 @@ def test_a_v1_token_is_replaced_once_when_it_gets_down_to_min_ttl(start_emulator
 @pytest.mark.parametrize('left', [MIN_TTL / 2, 10, 0, -30])
 def test_a_v1_token_found_late_is_replaced_without_waiting(start_emulator, settings_for, cache, left):
     clock = FakeClock()
-    server = start_emulator({'client-l': 'secret-l-0123456789'}, clock=clock)
-    settings = settings_for(api_url=server.url, client_id='client-l', client_secret='secret-l-0123456789',
-                            token_api='v1', min_ttl=MIN_TTL)
+    server = start_emulator(clock=clock, lifetime=LIFETIME)
+    settings = settings_for(server, token_api='v1', min_ttl=MIN_TTL)
     obtain(settings, cache=cache, now=clock, sleep=never_sleep)
     clock.advance(LIFETIME - left)
     assert obtain(settings, cache=cache, now=clock, sleep=never_sleep).minted is True
@@ -118,9 +96,8 @@ def test_a_v1_token_found_late_is_replaced_without_waiting(start_emulator, setti
 
 def test_a_forced_v1_renewal_does_not_wait(start_emulator, settings_for, cache):
     clock = FakeClock()
-    server = start_emulator({'client-m': 'secret-m-0123456789'}, clock=clock)
-    settings = settings_for(api_url=server.url, client_id='client-m', client_secret='secret-m-0123456789',
-                            token_api='v1', min_ttl=MIN_TTL)
+    server = start_emulator(clock=clock, lifetime=LIFETIME)
+    settings = settings_for(server, token_api='v1', min_ttl=MIN_TTL)
     obtain(settings, cache=cache, now=clock, sleep=never_sleep)
     clock.advance(LIFETIME - MIN_TTL)
     assert obtain(settings, renew_for='task-1', cache=cache, now=clock, sleep=never_sleep).minted is True
@@ -129,9 +106,8 @@ def test_a_forced_v1_renewal_does_not_wait(start_emulator, settings_for, cache):
 
 def test_a_cached_v2_token_at_min_ttl_is_waited_out_then_replaced_with_one_exchange(start_emulator, settings_for, cache):
     clock = FakeClock()
-    server = start_emulator({'client-n': 'secret-n-0123456789'}, clock=clock)
-    settings = settings_for(api_url=server.url, client_id='client-n', client_secret='secret-n-0123456789',
-                            min_ttl=MIN_TTL)
+    server = start_emulator(clock=clock, lifetime=LIFETIME)
+    settings = settings_for(server, min_ttl=MIN_TTL)
     first = obtain(settings, cache=cache, now=clock, sleep=never_sleep)
     clock.advance(LIFETIME - MIN_TTL)
     renewed = obtain(settings, cache=cache, now=clock, sleep=clock.sleep)
@@ -145,9 +121,8 @@ def test_a_cached_v2_token_at_min_ttl_is_waited_out_then_replaced_with_one_excha
 
 def test_an_expired_v2_token_is_replaced_once_without_waiting(start_emulator, settings_for, cache):
     clock = FakeClock()
-    server = start_emulator({'client-b': 'secret-b-0123456789'}, clock=clock)
-    settings = settings_for(api_url=server.url, client_id='client-b', client_secret='secret-b-0123456789',
-                            min_ttl=MIN_TTL)
+    server = start_emulator(clock=clock, lifetime=LIFETIME)
+    settings = settings_for(server, min_ttl=MIN_TTL)
     first = obtain(settings, cache=cache, now=clock, sleep=never_sleep)
     clock.advance(LIFETIME + 1)
     renewed = obtain(settings, cache=cache, now=clock, sleep=never_sleep)
@@ -215,9 +190,8 @@ def test_check_mode_hands_out_a_cached_v1_token(emulator, settings_for, cache):
 
 def test_check_mode_does_not_replace_a_stale_v1_token(start_emulator, settings_for, cache):
     clock = FakeClock()
-    server = start_emulator({'client-c': 'secret-c-0123456789'}, clock=clock)
-    settings = settings_for(api_url=server.url, client_id='client-c', client_secret='secret-c-0123456789',
-                            token_api='v1', min_ttl=MIN_TTL)
+    server = start_emulator(clock=clock, lifetime=LIFETIME)
+    settings = settings_for(server, token_api='v1', min_ttl=MIN_TTL)
     minted = obtain(settings, cache=cache, now=clock, sleep=never_sleep)
     clock.advance(LIFETIME)
     assert obtain(settings, check_mode=True, cache=cache, now=clock, sleep=never_sleep) == Outcome(None, False)
@@ -237,12 +211,11 @@ def test_check_mode_obtains_a_v2_token(emulator, settings_for, cache):
 @pytest.mark.parametrize('left', [MIN_TTL, 60, 1])
 def test_a_v2_token_near_its_end_is_waited_out(start_emulator, settings_for, cache, left):
     clock = FakeClock()
-    client_id, client_secret = 'client-d', 'secret-d-0123456789'
-    server = start_emulator({client_id: client_secret}, clock=clock)
+    server = start_emulator(clock=clock, lifetime=LIFETIME)
     # Someone else (another run) obtained the current v2 token earlier; v2 hands everyone that one.
-    old_token = server.state.mint_v2(client_id)['access_token']
+    old_token = server.state.mint_v2(server.client_id)['access_token']
     clock.advance(LIFETIME - left)
-    settings = settings_for(api_url=server.url, client_id=client_id, client_secret=client_secret, min_ttl=MIN_TTL)
+    settings = settings_for(server, min_ttl=MIN_TTL)
 
     outcome = obtain(settings, cache=cache, now=clock, sleep=clock.sleep)
 
@@ -259,14 +232,13 @@ def test_a_v2_token_near_its_end_is_waited_out(start_emulator, settings_for, cac
 
 def test_a_v2_lifetime_not_above_min_ttl_is_an_error(start_emulator, settings_for, cache):
     clock = FakeClock()
-    server = start_emulator({'client-e': 'secret-e-0123456789'}, lifetime=200, clock=clock)
-    settings = settings_for(api_url=server.url, client_id='client-e', client_secret='secret-e-0123456789',
-                            min_ttl=MIN_TTL)
+    server = start_emulator(clock=clock, lifetime=200)
+    settings = settings_for(server, min_ttl=MIN_TTL)
     with pytest.raises(OneLoginError) as caught:
         obtain(settings, cache=cache, now=clock, sleep=clock.sleep)
     message = str(caught.value)
     assert 'min_ttl' in message and 'ONELOGIN_MIN_TTL' in message
-    assert 'secret-e-0123456789' not in message
+    assert server.client_secret not in message
     assert len(clock.sleeps) == 1
     assert exchanges(server) == 2
     assert cached(cache, settings, now=clock) is None
@@ -274,9 +246,8 @@ def test_a_v2_lifetime_not_above_min_ttl_is_an_error(start_emulator, settings_fo
 
 def test_a_short_v1_token_is_an_error_without_waiting(start_emulator, settings_for, cache):
     clock = FakeClock()
-    server = start_emulator({'client-f': 'secret-f-0123456789'}, lifetime=200, clock=clock)
-    settings = settings_for(api_url=server.url, client_id='client-f', client_secret='secret-f-0123456789',
-                            token_api='v1', min_ttl=MIN_TTL)
+    server = start_emulator(clock=clock, lifetime=200)
+    settings = settings_for(server, token_api='v1', min_ttl=MIN_TTL)
     with pytest.raises(OneLoginError) as caught:
         obtain(settings, cache=cache, now=clock, sleep=never_sleep)
     assert 'ONELOGIN_MIN_TTL' in str(caught.value)
@@ -297,8 +268,8 @@ def test_a_failed_exchange_caches_nothing(emulator, settings_for, cache):
 
 def test_as_fact_shape_and_countdown(start_emulator, settings_for, cache):
     clock = FakeClock()
-    server = start_emulator({'client-g': 'secret-g-0123456789'}, clock=clock)
-    settings = settings_for(api_url=server.url, client_id='client-g', client_secret='secret-g-0123456789')
+    server = start_emulator(clock=clock, lifetime=LIFETIME)
+    settings = settings_for(server)
     record = obtain(settings, cache=cache, now=clock, sleep=never_sleep).record
 
     fact = as_fact(record, now=clock)
@@ -312,7 +283,7 @@ def test_as_fact_shape_and_countdown(start_emulator, settings_for, cache):
     assert fact['expires_at'] == datetime.fromtimestamp(T0 + LIFETIME, tz=timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
     assert fact['account_id'] == server.state.account_id
     assert fact['api_url'] == server.url
-    assert 'secret-g-0123456789' not in repr(fact)
+    assert server.client_secret not in repr(fact)
 
     assert as_fact(record, now=lambda: T0 + 1000)['expires_in'] == LIFETIME - 1000
     assert as_fact(record, now=lambda: T0 + LIFETIME - 0.5)['expires_in'] == 0
@@ -323,7 +294,7 @@ def test_as_fact_shape_and_countdown(start_emulator, settings_for, cache):
 
 def test_two_credential_sets_get_their_own_tokens(start_emulator, settings_for, cache):
     clients = {'client-one': 'secret-one-0123456789', 'client-two': 'secret-two-0123456789'}
-    server = start_emulator(clients)
+    server = start_emulator(clients, lifetime=LIFETIME)
     one = settings_for(api_url=server.url, client_id='client-one', client_secret=clients['client-one'])
     two = settings_for(api_url=server.url, client_id='client-two', client_secret=clients['client-two'])
     assert one.cache_key != two.cache_key
@@ -395,9 +366,8 @@ def test_many_processes_on_a_cold_cache_make_one_exchange(tmp_path, emulator_pro
 def test_a_v2_token_handed_back_again_because_of_clock_skew_is_waited_out_longer(start_emulator, settings_for, cache):
     clock = FakeClock()
     skew = 3  # OneLogin's clock is 3 s behind the controller's
-    server = start_emulator({'client-s': 'secret-s-0123456789'}, clock=lambda: clock() - skew)
-    settings = settings_for(api_url=server.url, client_id='client-s', client_secret='secret-s-0123456789',
-                            min_ttl=MIN_TTL)
+    server = start_emulator(clock=lambda: clock() - skew, lifetime=LIFETIME)
+    settings = settings_for(server, min_ttl=MIN_TTL)
     first = obtain(settings, cache=cache, now=clock, sleep=never_sleep)
     assert first.record['expires_at'] == T0 - skew + LIFETIME
     clock.advance(LIFETIME - MIN_TTL)
@@ -415,9 +385,8 @@ def test_a_v2_token_handed_back_at_its_end_of_life_is_asked_again_at_most_four_t
     # OneLogin's clock is so far behind that it keeps handing back a token the controller sees as expired: the
     # documented bound (V2_REASKS) is 4 more exchanges after the first, with growing waits, then an error.
     clock = FakeClock()
-    server = start_emulator({'client-s': 'secret-s-0123456789'}, clock=lambda: clock() - 10 * LIFETIME)
-    settings = settings_for(api_url=server.url, client_id='client-s', client_secret='secret-s-0123456789',
-                            min_ttl=MIN_TTL)
+    server = start_emulator(clock=lambda: clock() - 10 * LIFETIME, lifetime=LIFETIME)
+    settings = settings_for(server, min_ttl=MIN_TTL)
     with pytest.raises(OneLoginError) as caught:
         obtain(settings, cache=cache, now=clock, sleep=clock.sleep)
     assert 'not more than min_ttl' in str(caught.value)
@@ -719,10 +688,9 @@ FAULT_503 = {'fault': 'status', 'code': 503}
 def failing(start_emulator, settings_for):
     """``(server, settings, clock)``: an emulator whose token endpoint answers 503 for a while; retries off."""
     clock = FakeClock()
-    server = start_emulator({'client-r': 'secret-r-0123456789'}, clock=clock)
+    server = start_emulator(clock=clock, lifetime=LIFETIME)
     server.state.add_faults([FAULT_503] * 20)
-    settings = settings_for(api_url=server.url, client_id='client-r', client_secret='secret-r-0123456789',
-                            retry_timeout=0)
+    settings = settings_for(server, retry_timeout=0)
     return server, settings, clock
 
 
@@ -743,7 +711,7 @@ def test_a_failed_exchange_is_remembered_then_tried_again(failing, cache):
     message = str(second.value)
     assert message.startswith(str(first.value))
     assert 'Remembered' in message and '2 s ago' in message and 'within 5 s' in message
-    assert 'secret-r-0123456789' not in message
+    assert server.client_secret not in message
     clock.advance(failure_window(settings))  # past the window: a later task tries again
     with pytest.raises(OneLoginError) as third:
         obtain(settings, cache=cache, now=clock, sleep=never_sleep)
@@ -802,9 +770,8 @@ def test_a_remembered_failure_with_a_bad_message_is_ignored(failing, cache, mess
 
 def test_a_remembered_failure_never_hides_a_usable_token(start_emulator, settings_for, cache):
     clock = FakeClock()
-    server = start_emulator({'client-u': 'secret-u-0123456789'}, clock=clock)
-    settings = settings_for(api_url=server.url, client_id='client-u', client_secret='secret-u-0123456789',
-                            retry_timeout=0)
+    server = start_emulator(clock=clock, lifetime=LIFETIME)
+    settings = settings_for(server, retry_timeout=0)
     token = obtain(settings, cache=cache, now=clock, sleep=never_sleep).record['access_token']
     server.state.add_faults([FAULT_503] * 5)
     with pytest.raises(OneLoginError):  # a forced renewal fails
@@ -820,10 +787,9 @@ def test_a_remembered_failure_never_hides_a_usable_token(start_emulator, setting
 
 def test_check_mode_v1_with_a_remembered_failure_mints_nothing_and_does_not_fail(start_emulator, settings_for, cache):
     clock = FakeClock()
-    server = start_emulator({'client-k': 'secret-k-0123456789'}, clock=clock)
+    server = start_emulator(clock=clock, lifetime=LIFETIME)
     server.state.add_faults([FAULT_503] * 5)
-    settings = settings_for(api_url=server.url, client_id='client-k', client_secret='secret-k-0123456789',
-                            token_api='v1', retry_timeout=0)
+    settings = settings_for(server, token_api='v1', retry_timeout=0)
     with pytest.raises(OneLoginError):
         obtain(settings, cache=cache, now=clock, sleep=never_sleep)
     assert obtain(settings, check_mode=True, cache=cache, now=clock, sleep=never_sleep) == Outcome(None, False)
@@ -835,8 +801,8 @@ def test_check_mode_v1_with_a_remembered_failure_mints_nothing_and_does_not_fail
 def test_with_cache_none_nothing_is_remembered(failing, run_cache_dir):
     server, dummy_settings, clock = failing
     from ansible_collections.sso.onelogin.plugins.plugin_utils import _options
-    settings = _options.resolve({'api_url': server.url, 'client_id': 'client-r',
-                                 'client_secret': 'secret-r-0123456789', 'retry_timeout': 0, 'cache': 'none'})
+    settings = _options.resolve({'api_url': server.url, 'client_id': server.client_id,
+                                 'client_secret': server.client_secret, 'retry_timeout': 0, 'cache': 'none'})
     for dummy in range(2):
         with pytest.raises(OneLoginError) as caught:
             obtain(settings, now=clock, sleep=never_sleep)
