@@ -1,7 +1,11 @@
-"""Fixtures for the tests of the doors (action plugin and lookup)."""
+"""Fixtures for the tests of the doors (action plugins and lookup).
+
+A door test module uses ``door_clock`` for all its tests (``pytestmark``), so that none of them waits for real time.
+"""
 
 from __future__ import annotations
 
+import time
 from unittest.mock import MagicMock
 
 import pytest
@@ -11,7 +15,8 @@ from ansible.playbook.task import Task
 from ansible.template import Templar
 
 from ansible_collections.sso.onelogin.plugins.action.onelogin_token import ActionModule
-from ansible_collections.sso.onelogin.plugins.plugin_utils import _cache
+from ansible_collections.sso.onelogin.plugins.plugin_utils import _cache, _token_source
+from ansible_collections.sso.onelogin.tests.unit.clock import FakeClock
 from ansible_collections.sso.onelogin.tests.unit.plugins.plugin_utils.option_cases import REFUSALS, env_name
 
 
@@ -21,6 +26,22 @@ def run_cache(tmp_path, monkeypatch):
     directory = tmp_path / 'run-cache'
     monkeypatch.setattr(_cache, 'run_directory', lambda: str(directory))
     return directory
+
+
+@pytest.fixture
+def door_clock(monkeypatch):
+    """The doors' clock and wait (``_token_source.CLOCK`` and ``SLEEP``) replaced by the fake clock of the tests.
+
+    It starts at the real time, so that it agrees with the timestamps of the emulator, and moves only when slept
+    on: no door test waits for real time. With a healthy emulator a door has no reason to wait at all, so a test
+    that waited fails when it ends: a cache that hands out nothing, or an expiry computed wrong, would otherwise
+    sleep toward the 10-hour expiry of a token.
+    """
+    clock = FakeClock(start=time.time())
+    monkeypatch.setattr(_token_source, 'CLOCK', clock)
+    monkeypatch.setattr(_token_source, 'SLEEP', clock.sleep)
+    yield clock
+    assert not clock.sleeps, 'a door waited %r s, with no reason to wait' % (clock.sleeps[:10],)
 
 
 @pytest.fixture

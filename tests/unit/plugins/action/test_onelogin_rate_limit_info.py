@@ -7,6 +7,8 @@ import requests
 
 from ansible_collections.sso.onelogin.plugins.action.onelogin_rate_limit_info import ActionModule as RateLimitAction
 
+pytestmark = pytest.mark.usefixtures('door_clock')  # the doors' fake clock: no test waits for real time
+
 
 def rate_limit(run_action, options, check_mode=False):
     return run_action(options, check_mode=check_mode, plugin=RateLimitAction)

@@ -6,6 +6,8 @@ import stat
 
 import pytest
 
+pytestmark = pytest.mark.usefixtures('door_clock')  # the doors' fake clock: no test waits for real time
+
 FACT_KEYS = {'access_token', 'token_type', 'expires_in', 'expires_at', 'created_at', 'account_id', 'api_url'}
 
 

@@ -10,6 +10,8 @@ from ansible.template import Templar
 
 from ansible_collections.sso.onelogin.plugins.plugin_utils import _options
 
+pytestmark = pytest.mark.usefixtures('door_clock')  # the doors' fake clock: no test waits for real time
+
 FACT_KEYS = {'access_token', 'token_type', 'expires_in', 'expires_at', 'created_at', 'account_id', 'api_url'}
 
 
