@@ -21,4 +21,6 @@ class ActionModule(OneLoginAction):
             return {'changed': False, 'msg': 'Check mode: no v1 token is cached yet and none is minted in check mode, '
                                              'so the rate limit was not asked.'}
         from ansible_collections.sso.onelogin.plugins.plugin_utils import _client  # imports requests
-        return {'changed': False, 'rate_limit': _client.rate_limit(settings, outcome.record['access_token'])}
+        rate_limit = _client.rate_limit(settings, outcome.record['access_token'], now=_token_source.CLOCK,
+                                        sleep=_token_source.SLEEP)  # the doors' clock, as obtain() uses it
+        return {'changed': False, 'rate_limit': rate_limit}

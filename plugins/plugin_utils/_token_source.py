@@ -29,6 +29,11 @@ Outcome = namedtuple('Outcome', ['record', 'minted'])
 MIN_FAILURE_WINDOW = 5
 MAX_FAILURE_WINDOW = 60
 
+# The clock and the wait of the calls below that are not given their own ``now`` and ``sleep``: those of the doors.
+# Looked up at each call, so that the door tests can put a fake clock in their place.
+CLOCK = time.time
+SLEEP = time.sleep
+
 
 def failure_window(settings):
     """Seconds a failed exchange is remembered: ``max(5, min(retry_timeout, 60))``.
@@ -70,7 +75,7 @@ def store(settings, cache=None):
     return TokenCache()
 
 
-def obtain(settings, renew_for=None, check_mode=False, cache=None, now=time.time, sleep=time.sleep):
+def obtain(settings, renew_for=None, check_mode=False, cache=None, now=None, sleep=None):
     """Return ``Outcome(record, minted)`` for these settings: the run's token, minted at most once.
 
     ``renew_for``: an id of the caller (the task's uuid) that wants a new token even if a valid one
@@ -87,7 +92,10 @@ def obtain(settings, renew_for=None, check_mode=False, cache=None, now=time.time
 
     The record's ``api_url`` is always the one of ``settings``: a cached record minted for another
     host, client or token API is a miss.
+
+    ``now`` and ``sleep``: the clock and the wait, CLOCK and SLEEP unless given.
     """
+    now, sleep = (CLOCK if now is None else now), (SLEEP if sleep is None else sleep)
     if settings.cache == 'none' and cache is None:
         if check_mode and settings.token_api == 'v1':
             return Outcome(None, False)
@@ -112,18 +120,17 @@ def handed_out(record, settings):
     return dict(record, api_url=settings.base_url)
 
 
-def revoke(settings, access_token=None, check_mode=False, cache=None, now=time.time, sleep=time.sleep,
-           warnings=None):
+def revoke(settings, access_token=None, check_mode=False, cache=None, now=None, sleep=None, warnings=None):
     """Revoke the cached token of these settings (or ``access_token``) and drop it from every cache it can reach.
 
     See :func:`_renewal.revoke`; the return value is the revoked token, or None.
     """
     from ansible_collections.sso.onelogin.plugins.plugin_utils import _renewal
-    return _renewal.revoke(settings, access_token=access_token, check_mode=check_mode, cache=cache, now=now,
-                           sleep=sleep, warnings=warnings)
+    return _renewal.revoke(settings, access_token=access_token, check_mode=check_mode, cache=cache,
+                           now=CLOCK if now is None else now, sleep=SLEEP if sleep is None else sleep, warnings=warnings)
 
 
-def as_fact(record, now=time.time, settings=None):
+def as_fact(record, now=None, settings=None):
     """The public shape of a token (fact of the module, ``output=record`` of the lookup).
 
     ``record``: as :func:`obtain` returns it (its ``api_url`` is already the settings' one). With
@@ -133,7 +140,7 @@ def as_fact(record, now=time.time, settings=None):
     return {
         'access_token': record['access_token'],
         'token_type': record['token_type'],
-        'expires_in': max(0, int(record['expires_at'] - now())),
+        'expires_in': max(0, int(record['expires_at'] - (CLOCK if now is None else now)())),
         'expires_at': iso8601(record['expires_at']),
         'created_at': record['created_at'],
         'account_id': record['account_id'],

@@ -1,7 +1,11 @@
-"""Fixtures for the tests of the doors (action plugin and lookup)."""
+"""Fixtures for the tests of the doors (action plugins and lookup).
+
+A door test module uses ``door_clock`` for all its tests (``pytestmark``), so that none of them waits for real time.
+"""
 
 from __future__ import annotations
 
+import time
 from unittest.mock import MagicMock
 
 import pytest
@@ -11,7 +15,9 @@ from ansible.playbook.task import Task
 from ansible.template import Templar
 
 from ansible_collections.sso.onelogin.plugins.action.onelogin_token import ActionModule
-from ansible_collections.sso.onelogin.plugins.plugin_utils import _cache
+from ansible_collections.sso.onelogin.plugins.plugin_utils import _cache, _token_source
+from ansible_collections.sso.onelogin.tests.unit.clock import FakeClock
+from ansible_collections.sso.onelogin.tests.unit.plugins.plugin_utils.option_cases import REFUSALS, env_name
 
 
 @pytest.fixture
@@ -20,6 +26,22 @@ def run_cache(tmp_path, monkeypatch):
     directory = tmp_path / 'run-cache'
     monkeypatch.setattr(_cache, 'run_directory', lambda: str(directory))
     return directory
+
+
+@pytest.fixture
+def door_clock(monkeypatch):
+    """The doors' clock and wait (``_token_source.CLOCK`` and ``SLEEP``) replaced by the fake clock of the tests.
+
+    It starts at the real time, so that it agrees with the timestamps of the emulator, and moves only when slept
+    on: no door test waits for real time. With a healthy emulator a door has no reason to wait at all, so a test
+    that waited fails when it ends: a cache that hands out nothing, or an expiry computed wrong, would otherwise
+    sleep toward the 10-hour expiry of a token.
+    """
+    clock = FakeClock(start=time.time())
+    monkeypatch.setattr(_token_source, 'CLOCK', clock)
+    monkeypatch.setattr(_token_source, 'SLEEP', clock.sleep)
+    yield clock
+    assert not clock.sleeps, 'a door waited %r s, with no reason to wait' % (clock.sleeps[:10],)
 
 
 @pytest.fixture
@@ -52,53 +74,60 @@ def run_action():
     return run
 
 
-# Bad input through either door: (id, options given on top of valid credentials, texts the message must hold).
-# Each must fail before any request reaches OneLogin. A value ``'{tmp}'`` is replaced by a folder of the test.
-BAD_INPUTS = [
-    ('client-id-missing', {'client_id': None}, ('client_id', 'ONELOGIN_CLIENT_ID')),
-    ('client-id-empty', {'client_id': ''}, ('client_id', 'ONELOGIN_CLIENT_ID', 'empty')),
-    ('client-secret-missing', {'client_secret': None}, ('client secret', 'ONELOGIN_CLIENT_SECRET')),
-    ('client-secret-empty', {'client_secret': ''}, ('client secret', 'ONELOGIN_CLIENT_SECRET', 'empty')),
-    ('region-unknown', {'api_url': None, 'region': 'ap'}, ('region', 'ONELOGIN_REGION')),
-    ('token-api-unknown', {'token_api': 'v3'}, ('token_api', 'ONELOGIN_TOKEN_API')),
-    ('api-url-relative', {'api_url': 'acme.onelogin.com/api'}, ('api_url', 'ONELOGIN_API_URL', 'absolute')),
-    ('api-url-http-remote', {'api_url': 'http://192.0.2.10:8080'}, ('api_url', 'ONELOGIN_API_URL', 'clear text')),
-    ('client-id-lf', {'client_id': 'id\nInjected: 1'}, ('client_id', 'ONELOGIN_CLIENT_ID', 'control character')),
-    ('client-secret-cr', {'client_secret': 'secret-0123456789\r'}, ('client_secret', 'ONELOGIN_CLIENT_SECRET',
-                                                                    'control character')),
-    ('min-ttl-negative', {'min_ttl': -1}, ('min_ttl', 'ONELOGIN_MIN_TTL')),
-    ('min-ttl-lifetime', {'min_ttl': 36000}, ('min_ttl', 'ONELOGIN_MIN_TTL', 'token lifetime')),
-    ('timeout-zero', {'timeout': 0}, ('timeout', 'ONELOGIN_TIMEOUT')),
-    ('timeout-negative', {'timeout': -3}, ('timeout', 'ONELOGIN_TIMEOUT')),
-    ('retry-timeout-negative', {'retry_timeout': -1}, ('retry_timeout', 'ONELOGIN_RETRY_TIMEOUT')),
-    ('cache-unknown', {'cache': 'disk'}, ('cache', 'ONELOGIN_CACHE')),
-    ('cache-dir-world-writable', {'cache': 'persistent', 'cache_dir': '{tmp}/open'},
-     ('cache_dir', 'ONELOGIN_CACHE_DIR', 'writable by group or others')),
-    ('cache-dir-a-file', {'cache': 'persistent', 'cache_dir': '{tmp}/a-file'},
-     ('cache_dir', 'ONELOGIN_CACHE_DIR', 'not a folder')),
+# Bad input through either door. What the settings validation refuses is all in REFUSALS (option_cases), each row
+# checked there through the options model for both doors' messages (option, environment variable, module_defaults or
+# lookup keyword and variable, never the secret). A door resolves the options before it does anything else, so it
+# only has to show that it surfaces each kind of refusal, failing before any request: one row of REFUSALS per kind.
+DOOR_SAMPLE = {
+    'a credential not given': 'client-id-missing',
+    'an empty value (counts as not given)': 'client-secret-empty',
+    'a malformed secret (never echoed)': 'client-secret-crlf',
+    'a value of the wrong type (conversion)': 'timeout-word',
+    'a value outside its choices': 'region',
+    'a number out of bounds': 'min-ttl-lifetime',
+    'an unsafe api_url': 'http-remote',
+}
+# Refused only when the token source uses the cache folder, not by the settings validation: the doors must still fail
+# before any request. Its other variants (modes, a file) are in test_settings. '{tmp}' is a folder of the test.
+REFUSED_AT_USE = [
+    ('cache-dir-world-writable', {'cache': 'persistent', 'cache_dir': '{tmp}/open'}, ('cache_dir',),
+     'writable by group or others'),
 ]
+BAD_INPUTS = [{row[0]: row for row in REFUSALS}[case] for case in DOOR_SAMPLE.values()] + REFUSED_AT_USE
 
 
 @pytest.fixture(params=[row[1:] for row in BAD_INPUTS], ids=[row[0] for row in BAD_INPUTS])
 def bad_input(request, creds, tmp_path):
-    """``(options, texts)``: valid credentials for the test's emulator spoiled by one bad option."""
-    change, texts = request.param
+    """``(options, named, texts)``: valid credentials for the test's emulator spoiled by one bad option; the options
+    the message must name (with their environment variables), and all the texts it must hold."""
+    change, named, says = request.param
     (tmp_path / 'open').mkdir()
     (tmp_path / 'open').chmod(0o777)
-    (tmp_path / 'a-file').write_text('')
     options = dict(creds)
     for name, value in change.items():
         if value is None:
             options.pop(name, None)
         else:
             options[name] = value.replace('{tmp}', str(tmp_path)) if isinstance(value, str) else value
-    return options, texts
+    texts = tuple(named) + tuple(env_name(option) for option in named) + ((says,) if isinstance(says, str) else says)
+    return options, named, texts
 
 
 @pytest.fixture
-def nothing_sent(emulator):
-    """``nothing_sent()``: whether the emulator has seen no token, revoke or rate limit request so far."""
+def nothing_sent(emulator, monkeypatch):
+    """``nothing_sent()``: whether the emulator has seen no token, revoke or rate limit request so far, and the
+    collection has sent no request anywhere else either (say to a bad api_url, which the emulator cannot see)."""
+    from ansible_collections.sso.onelogin.plugins.plugin_utils import _calls  # the one way out: call() -> send()
+    sent = []
+
+    def send(settings, method, url, *args):
+        sent.append((method, url))
+        return real_send(settings, method, url, *args)
+
+    real_send = _calls.send
+    monkeypatch.setattr(_calls, 'send', send)
+
     def check():
         stats = emulator.stats()
-        return (stats['exchanges'], stats['revokes'], stats['rate_limit_calls']) == (0, 0, 0)
+        return (stats['exchanges'], stats['revokes'], stats['rate_limit_calls'], sent) == (0, 0, 0, [])
     return check

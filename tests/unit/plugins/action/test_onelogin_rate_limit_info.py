@@ -7,6 +7,8 @@ import requests
 
 from ansible_collections.sso.onelogin.plugins.action.onelogin_rate_limit_info import ActionModule as RateLimitAction
 
+pytestmark = pytest.mark.usefixtures('door_clock')  # the doors' fake clock: no test waits for real time
+
 
 def rate_limit(run_action, options, check_mode=False):
     return run_action(options, check_mode=check_mode, plugin=RateLimitAction)
@@ -56,11 +58,12 @@ def test_a_dead_token_fails_with_advice_and_no_new_exchange(run_action, emulator
 
 
 def test_bad_input_fails_before_any_request(run_action, bad_input, nothing_sent):
-    options, texts = bad_input
+    options, named, texts = bad_input
     result = rate_limit(run_action, options)
     assert result['failed'] is True
     for text in texts:
         assert text in result['msg']
+    assert 'module_defaults' in result['msg']
     assert nothing_sent()
 
 

@@ -13,7 +13,7 @@ from ansible_collections.sso.onelogin.plugins.plugin_utils import _options, _set
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
 
 from ansible_collections.sso.onelogin.tests.unit.plugins.plugin_utils.option_cases import (
-    CLIENT_ID, SECRET, VALID, env_name, refusal, says_all)
+    CLIENT_ID, REFUSALS, SECRET, VALID, env_name, refusal, says_all)
 
 
 # -- base URL -------------------------------------------------------------------------------------------------------
@@ -52,63 +52,7 @@ def test_plain_http_is_accepted_for_loopback(clean_env, url):
 
 
 # -- refusals: each names the option and its environment variable, never the secret ------------------------------
-
-REFUSALS = [
-    ('http-remote', {'api_url': 'http://acme.onelogin.com'}, ('api_url',), 'clear text'),
-    ('http-loopback-lookalike', {'api_url': 'http://127.0.0.1.example.com'}, ('api_url',), 'clear text'),
-    ('http-private-ip', {'api_url': 'http://10.1.2.3:8080'}, ('api_url',), 'clear text'),
-    ('path', {'api_url': 'https://acme.onelogin.com/api/2'}, ('api_url',), 'path'),
-    ('query', {'api_url': 'https://acme.onelogin.com?tenant=1'}, ('api_url',), 'query'),
-    ('fragment', {'api_url': 'https://acme.onelogin.com#x'}, ('api_url',), 'fragment'),
-    ('userinfo', {'api_url': 'https://user:pw@acme.onelogin.com'}, ('api_url',), 'user name or password'),
-    ('ftp', {'api_url': 'ftp://acme.onelogin.com'}, ('api_url',), 'absolute http(s) URL'),
-    ('no-host', {'api_url': 'https://'}, ('api_url',), 'absolute http(s) URL'),
-    ('no-scheme', {'api_url': 'acme.onelogin.com'}, ('api_url',), 'absolute http(s) URL'),
-    ('bad-port', {'api_url': 'https://acme.onelogin.com:99999'}, ('api_url',), 'not a valid URL'),
-    ('api-url-newline', {'api_url': 'https://acme.onelogin.com\n'}, ('api_url',), 'control character'),
-    # A dotted subdomain: the message names where the subdomain was set and points at api_url as the remedy.
-    ('subdomain-dots', {'subdomain': 'acme.onelogin.com'}, ('subdomain',), ('subdomain', 'first label', 'api_url')),
-    ('subdomain-underscore', {'subdomain': 'acme_corp'}, ('subdomain',), 'not a valid host name label'),
-    ('subdomain-dash', {'subdomain': '-acme'}, ('subdomain',), 'not a valid host name label'),
-    ('region', {'region': 'ap'}, ('region',), 'one of us, eu'),
-    ('token-api', {'token_api': 'v3'}, ('token_api',), 'one of v2, v1'),
-    ('timeout-zero', {'timeout': 0}, ('timeout',), 'from 1 to 3600'),
-    ('timeout-negative', {'timeout': -5}, ('timeout',), 'from 1 to 3600'),
-    ('timeout-huge', {'timeout': 99999999999}, ('timeout',), ('from 1 to 3600', '99999999999')),
-    ('timeout-huge-text', {'timeout': '9' * 40}, ('timeout',), 'whole number'),
-    ('timeout-bool', {'timeout': True}, ('timeout',), 'whole number'),
-    ('timeout-word', {'timeout': 'ten'}, ('timeout',), 'whole number'),
-    ('timeout-fraction', {'timeout': '1.5'}, ('timeout',), 'whole number'),
-    ('min-ttl-negative', {'min_ttl': -1}, ('min_ttl',), 'from 0 to 35999'),
-    ('min-ttl-lifetime', {'min_ttl': 36000}, ('min_ttl',), 'below the token lifetime'),
-    ('min-ttl-huge', {'min_ttl': 100000}, ('min_ttl',), 'below the token lifetime'),
-    ('min-ttl-word', {'min_ttl': 'soon'}, ('min_ttl',), 'whole number'),
-    ('retry-timeout-negative', {'retry_timeout': -1}, ('retry_timeout',), ('from 0 to 3600', '0 turns retries off')),
-    ('retry-timeout-huge', {'retry_timeout': 10 ** 12}, ('retry_timeout',), 'from 0 to 3600'),
-    ('retry-timeout-word', {'retry_timeout': 'long'}, ('retry_timeout',), 'whole number'),
-    ('cache-unknown', {'cache': 'disk'}, ('cache',), 'one of run, persistent, none'),
-    ('client-id-missing', {'client_id': None}, ('client_id',), 'No OneLogin client ID'),
-    ('client-id-empty', {'client_id': ''}, ('client_id',), 'an empty value counts as not given'),
-    ('client-id-blank', {'client_id': '   '}, ('client_id',), 'an empty value counts as not given'),
-    ('client-secret-missing', {'client_secret': None}, ('client_secret',), 'No OneLogin client secret'),
-    ('client-secret-empty', {'client_secret': ''}, ('client_secret',), 'an empty value counts as not given'),
-    ('client-id-not-ascii', {'client_id': 'abcd\u79d8efgh'}, ('client_id',), 'outside printable ASCII'),
-    ('client-secret-not-ascii', {'client_secret': 'abcd\u79d8efgh'}, ('client_secret',), 'outside printable ASCII'),
-    ('client-secret-latin-1', {'client_secret': SECRET + '\u00e9'}, ('client_secret',), 'outside printable ASCII'),
-    ('client-id-lf', {'client_id': CLIENT_ID + '\n'}, ('client_id',), 'control character'),
-    ('client-id-cr', {'client_id': CLIENT_ID + '\r'}, ('client_id',), 'control character'),
-    ('client-id-nul', {'client_id': 'a\x00b'}, ('client_id',), 'control character'),
-    ('client-id-del', {'client_id': 'a\x7fb'}, ('client_id',), 'control character'),
-    ('client-id-tab', {'client_id': 'a\tb'}, ('client_id',), 'control character'),
-    ('client-secret-lf', {'client_secret': SECRET + '\n'}, ('client_secret',), 'control character'),
-    ('client-secret-crlf', {'client_secret': SECRET + '\r\n'}, ('client_secret',), 'control character'),
-    ('client-secret-esc', {'client_secret': SECRET[:8] + '\x1b' + SECRET[8:]}, ('client_secret',), 'control character'),
-    ('client-id-leading-space', {'client_id': ' ' + CLIENT_ID}, ('client_id',), 'space'),
-    ('client-id-trailing-space', {'client_id': CLIENT_ID + ' '}, ('client_id',), 'space'),
-    ('client-secret-leading-space', {'client_secret': ' ' + SECRET}, ('client_secret',), 'space'),
-    ('client-secret-trailing-space', {'client_secret': SECRET + ' '}, ('client_secret',), 'space'),
-]
-
+# REFUSALS (option_cases) is the one table of what the settings validation refuses; the doors run a sample of it.
 
 def _direct(change):
     direct = dict(VALID)
@@ -122,11 +66,13 @@ def _direct(change):
 
 @pytest.mark.parametrize('change, named, says', [row[1:] for row in REFUSALS], ids=[row[0] for row in REFUSALS])
 def test_refusals_name_the_option_and_its_env_variable(clean_env, change, named, says):
-    message = refusal(_direct(change))
+    message = refusal(_direct(change))  # the lookup door's message
     says_all(message, says)
     for option in named:
         assert option in message
         assert env_name(option) in message
+        assert 'lookup keyword %s=' % option in message
+        assert 'variable onelogin_%s' % option in message
     assert SECRET not in message
     assert SECRET[:12] not in message
 
