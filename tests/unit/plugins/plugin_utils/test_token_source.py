@@ -19,6 +19,10 @@ from ansible_collections.sso.onelogin.tests.unit.clock import T0, FakeClock, nev
 LIFETIME = 3600
 MIN_TTL = 300
 
+# Calls that pass no clock run on the fake one (tests/unit/plugins/conftest.py), which starts at the real time: a
+# broken cache then fails the test in seconds instead of sleeping toward a token's expiry, as a wait does.
+pytestmark = pytest.mark.usefixtures('door_clock')
+
 
 @pytest.fixture
 def cache(tmp_path):
