@@ -32,6 +32,8 @@ def run_cache(tmp_path, monkeypatch):
 def door_clock(monkeypatch):
     """The doors' clock and wait (``_token_source.CLOCK`` and ``SLEEP``) replaced by the fake clock of the tests.
 
+    Used by the door tests and by test_token_source.py, for every call that passes no clock of its own.
+
     It starts at the real time, so that it agrees with the timestamps of the emulator, and moves only when slept
     on: no door test waits for real time. With a healthy emulator a door has no reason to wait at all, so a test
     that waited fails when it ends: a cache that hands out nothing, or an expiry computed wrong, would otherwise

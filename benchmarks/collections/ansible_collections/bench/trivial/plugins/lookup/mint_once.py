@@ -51,7 +51,7 @@ class LookupModule(LookupBase):
                                        auth=(os.environ['ONELOGIN_CLIENT_ID'], os.environ['ONELOGIN_CLIENT_SECRET']),
                                        json={'grant_type': 'client_credentials'}, timeout=10)
                 answer.raise_for_status()
-                with open(path, 'w') as token_file:
-                    token_file.write(answer.json()['access_token'])
+                with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 'w') as token_file:
+                    token_file.write(answer.json()['access_token'])  # even an emulator's token: 0600
             with open(path) as token_file:
                 return [token_file.read()]
