@@ -65,12 +65,17 @@ class OneLoginAction(ActionBase):
             result.update(self.act(settings, extra, bool(self._task.check_mode)))
         except OneLoginError as exc:
             result.update(failed=True, msg=str(exc.hide(secrets)))
+            result.update(self.failure_fields(exc))
         except Exception as exc:  # a bug: report it without a traceback that could carry a secret
             result.update(failed=True, msg=unexpected(exc, secrets))
         return result
 
     def check_extra(self, extra):
         """Check how the extra arguments go together (beyond the argument spec); raise OneLoginError."""
+
+    def failure_fields(self, exc):
+        """What to add to the result of a failed task besides ``msg``, from the OneLoginError ``exc``."""
+        return {}
 
     def act(self, settings, extra, check_mode):
         """Do the work; return what to add to the task result."""

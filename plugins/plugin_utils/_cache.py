@@ -44,6 +44,7 @@ from ansible_collections.sso.onelogin.plugins.plugin_utils._folders import (
 
 FORMAT = 'sso.onelogin/token-cache/1'
 FAILURE_FORMAT = 'sso.onelogin/token-failure/1'
+BUDGET_FORMAT = 'sso.onelogin/rate-budget/1'
 FIELDS = ('access_token', 'token_type', 'created_at', 'expires_at', 'account_id', 'api_url', 'token_api',
           'client_id', 'minted_by')
 
@@ -171,6 +172,7 @@ class CacheEntry:
         self.dir_fd = dir_fd
         self.name = key + '.json'
         self.failure_name = key + '.failure'
+        self.budget_name = key + '.ratelimit'
         self.directory = directory
 
     @property

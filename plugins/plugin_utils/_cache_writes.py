@@ -25,7 +25,7 @@ import os
 import stat
 
 from ansible_collections.sso.onelogin.plugins.plugin_utils._cache import (
-    CLOCK_SLACK, FAILURE_FORMAT, FORMAT, MAX_MESSAGE, FIELDS, finite, text_within)
+    BUDGET_FORMAT, CLOCK_SLACK, FAILURE_FORMAT, FORMAT, MAX_MESSAGE, FIELDS, finite, text_within)
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
 
 _TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_CLOEXEC', 0)
@@ -70,6 +70,38 @@ def write_failure(entry, message, failed_at):
 def clear_failure(entry):
     with contextlib.suppress(OSError, OneLoginError):
         _unlink(entry, entry.failure_name, 'failure record')
+
+
+# -- the rate limit last seen, shared by the workers that call the API (see _api_budget) ---------------------------------
+
+MAX_RATE = 10 ** 7  # a rate limit, or calls remaining, above this is not OneLogin's
+MAX_RESET = 86400  # seconds until the limit resets: OneLogin's windows are an hour
+
+
+def read_budget(entry, now):
+    """``{limit, remaining, reset_at, seen_at}`` last written, or None when there is none or it is out of bounds."""
+    data = entry.load(entry.budget_name, 'rate limit record')
+    if not isinstance(data, dict) or data.get('format') != BUDGET_FORMAT:
+        return None
+    limit, remaining = data.get('limit'), data.get('remaining')
+    reset_at, seen_at = data.get('reset_at'), data.get('seen_at')
+    for number in (limit, remaining):
+        if number is not None and (not isinstance(number, int) or isinstance(number, bool)
+                                   or not 0 <= number <= MAX_RATE):
+            return None
+    if not (finite(reset_at) and finite(seen_at) and now - MAX_RESET <= seen_at <= now + CLOCK_SLACK
+            and seen_at <= reset_at <= seen_at + MAX_RESET):
+        return None
+    return {'limit': limit, 'remaining': remaining, 'reset_at': float(reset_at), 'seen_at': float(seen_at)}
+
+
+def write_budget(entry, budget):
+    """Keep ``budget`` (as read_budget returns it) unless a newer one is stored. Best effort: it only saves calls."""
+    with contextlib.suppress(OSError, OneLoginError):
+        # Read as of a day later: a stored record older than this one is then out of range (None), a newer one kept.
+        stored = read_budget(entry, budget['seen_at'] + MAX_RESET)
+        if stored is None or stored['seen_at'] <= budget['seen_at']:
+            _store(entry, entry.budget_name, 'rate limit record', dict(budget, format=BUDGET_FORMAT))
 
 
 def not_a_file(dir_fd, name, path, what, exc):

@@ -61,7 +61,7 @@ def call(settings, method, path, what, now, sleep, secrets, advice_401=None, **k
         requested_at = now()
         try:
             response, body = send(settings, method, url, what, secrets, kwargs)
-            code = _failure_code(response.status_code, body)
+            code = failure_code(response.status_code, body)
             if code is None:
                 return requested_at, response, body
             error = _refusal(code, response.status_code, _error_text(body), url, settings, what, secrets,
@@ -118,7 +118,7 @@ def retry_after(response):
     return min(max(0.0, seconds), float(MAX_RETRY_AFTER))
 
 
-def _failure_code(http_status, body):
+def failure_code(http_status, body):
     """None for a success, else the status to explain: an error envelope inside an HTTP 200 counts.
 
     OneLogin's v2 endpoint has answered errors with HTTP 200 and ``status.error: true``; the code in

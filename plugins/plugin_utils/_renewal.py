@@ -24,10 +24,11 @@ from ansible_collections.sso.onelogin.plugins.plugin_utils._token_source import 
     Outcome, failure_window, matches, persistent_store, handed_out, store)
 
 
-def renew(settings, entry, record, renew_for, now, sleep):
+def renew(settings, entry, record, renew_for, now, sleep, replace=False):
     """Mint the token that the locked cache ``entry`` could not hand out, or fail as a recent failure did.
 
-    ``record``: the cached token it replaces, if any. A failed exchange is remembered in the entry
+    ``record``: the cached token it replaces, if any; ``replace``: that token was rejected by OneLogin, so
+    its successor is minted at once (not when it runs out). A failed exchange is remembered in the entry
     for :func:`failure_window` seconds, with its message scrubbed of the secret, so that the
     workers waiting for the lock fail at once with it instead of each retrying.
     """
@@ -43,7 +44,7 @@ def renew(settings, entry, record, renew_for, now, sleep):
             message, int(max(0, moment - failed_at)), window)
     # Retries (and the waits below) happen under the lock: the others wait for this one token.
     try:
-        record = mint(settings, None if renew_for is not None else record, now, sleep)
+        record = mint(settings, None if renew_for is not None or replace else record, now, sleep)
     except OneLoginError as exc:
         # Its message, scrubbed of the secret, for the workers waiting for the lock.
         entry.write_failure(str(exc.hide(settings.secrets)), now())

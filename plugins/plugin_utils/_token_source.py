@@ -75,7 +75,7 @@ def store(settings, cache=None):
     return TokenCache()
 
 
-def obtain(settings, renew_for=None, check_mode=False, cache=None, now=None, sleep=None):
+def obtain(settings, renew_for=None, check_mode=False, cache=None, now=None, sleep=None, rejected=None):
     """Return ``Outcome(record, minted)`` for these settings: the run's token, minted at most once.
 
     ``renew_for``: an id of the caller (the task's uuid) that wants a new token even if a valid one
@@ -93,6 +93,10 @@ def obtain(settings, renew_for=None, check_mode=False, cache=None, now=None, sle
     The record's ``api_url`` is always the one of ``settings``: a cached record minted for another
     host, client or token API is a miss.
 
+    ``rejected``: a token that OneLogin refused (HTTP 401) although it was handed out as valid. It is
+    replaced only if it is still the cached one: another worker that met the same refusal may have
+    replaced it already, and then its successor is shared. So a run renews a rejected token once.
+
     ``now`` and ``sleep``: the clock and the wait, CLOCK and SLEEP unless given.
     """
     now, sleep = (CLOCK if now is None else now), (SLEEP if sleep is None else sleep)
@@ -107,12 +111,13 @@ def obtain(settings, renew_for=None, check_mode=False, cache=None, now=None, sle
         moment = now()
         record = matches(entry.read(moment), settings)
         stale = renew_for is not None and (record is None or record.get('minted_by') != renew_for)
-        if _usable(record, settings, moment) and not stale:
+        replace = rejected is not None and record is not None and record['access_token'] == rejected
+        if _usable(record, settings, moment) and not stale and not replace:
             return Outcome(handed_out(record, settings), False)
         if check_mode and settings.token_api == 'v1':
             return Outcome(None, False)
         from ansible_collections.sso.onelogin.plugins.plugin_utils import _renewal  # a miss: mint
-        return _renewal.renew(settings, entry, record, renew_for, now, sleep)
+        return _renewal.renew(settings, entry, record, renew_for, now, sleep, replace=replace)
 
 
 def handed_out(record, settings):

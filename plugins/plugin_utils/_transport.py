@@ -29,6 +29,7 @@ try:
     from requests.adapters import HTTPAdapter
     from urllib3.connection import HTTPConnection, HTTPSConnection
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+    from urllib3.exceptions import NewConnectionError
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
 except ImportError as exc:  # pragma: no cover - exercised through a stub in the unit tests
@@ -52,12 +53,17 @@ def require_requests():
 
 
 class Passing(Exception):
-    """A failure worth another try; ``error`` (a OneLoginError) is the message if it is the last one."""
+    """A failure worth another try; ``error`` (a OneLoginError) is the message if it is the last one.
 
-    def __init__(self, error, retry_after=None):
+    ``sent``: whether the request may have reached the server. False only when the connection itself
+    could not be made, so that even a request that is not safe to repeat (a POST) can be tried again.
+    """
+
+    def __init__(self, error, retry_after=None, sent=True):
         super().__init__(error)
         self.error = error
         self.retry_after = retry_after
+        self.sent = sent
 
 
 def clip(text, limit, secrets):
@@ -145,11 +151,25 @@ def _timed_out(settings, url, what):
         settings.where('api_url'), settings.where('timeout')))
 
 
+def _not_connected(exc):
+    """Whether ``exc`` says that no connection was made, so nothing of the request was sent (refused, no route)."""
+    inner = exc
+    for dummy in range(8):  # requests wraps urllib3's error in its MaxRetryError: look a few levels down
+        if isinstance(inner, (ConnectionRefusedError, NewConnectionError)):
+            return True
+        inner = getattr(inner, 'reason', None) or (inner.args[0] if getattr(inner, 'args', None) else None)
+        if not isinstance(inner, BaseException):
+            return False
+    return False
+
+
 def _transport_failure(exc, watchdog, settings, url, what, secrets):
     """The Passing or OneLoginError for an exception of ``requests`` (or of the socket under it)."""
     reason = _reason(exc)
     if watchdog.expired or isinstance(exc, requests.exceptions.Timeout) or 'timed out' in reason.lower():
-        return _timed_out(settings, url, what)  # also a stalled body, and anything the watchdog cut short
+        failure = _timed_out(settings, url, what)  # also a stalled body, and anything the watchdog cut short
+        failure.sent = watchdog.expired or not isinstance(exc, requests.exceptions.ConnectTimeout)
+        return failure
     passing = (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError)
     if not isinstance(exc, requests.exceptions.RequestException):
         passing = OSError  # the socket under requests, unwrapped
@@ -161,7 +181,7 @@ def _transport_failure(exc, watchdog, settings, url, what, secrets):
     if isinstance(exc, passing):
         return Passing(OneLoginError(
             'Could not reach OneLogin at %s (%s: %s). Check the host (%s) and the network from the controller.',
-            url, type(exc).__name__, clip(reason, 300, secrets), settings.where('api_url')))
+            url, type(exc).__name__, clip(reason, 300, secrets), settings.where('api_url')), sent=not _not_connected(exc))
     return OneLoginError('The ').extended(what).extended(' to %s failed (%s: %s). Check the host (%s).', url,
                                                          type(exc).__name__, clip(reason, 300, secrets),
                                                          settings.where('api_url'))

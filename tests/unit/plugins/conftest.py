@@ -119,7 +119,8 @@ def bad_input(request, creds, tmp_path):
 def nothing_sent(emulator, monkeypatch):
     """``nothing_sent()``: whether the emulator has seen no token, revoke or rate limit request so far, and the
     collection has sent no request anywhere else either (say to a bad api_url, which the emulator cannot see)."""
-    from ansible_collections.sso.onelogin.plugins.plugin_utils import _calls  # the one way out: call() -> send()
+    # The ways out, both to _transport.send: the token endpoints' call() and the resource API's engine.
+    from ansible_collections.sso.onelogin.plugins.plugin_utils import _api, _calls
     sent = []
 
     def send(settings, method, url, *args):
@@ -128,6 +129,7 @@ def nothing_sent(emulator, monkeypatch):
 
     real_send = _calls.send
     monkeypatch.setattr(_calls, 'send', send)
+    monkeypatch.setattr(_api, 'send', send)
 
     def check():
         stats = emulator.stats()
