@@ -430,6 +430,22 @@ def test_incomplete_token_answer(stub, stub_settings, client_creds, body, words)
 
 # -- transport failures ---------------------------------------------------------------------------
 
+def test_a_refused_connection_was_not_sent_and_a_lost_answer_may_have_been(serve, stub, settings_for, client_creds):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(('127.0.0.1', 0))
+    url = 'http://127.0.0.1:%d' % sock.getsockname()[1]
+    sock.close()
+    with pytest.raises(_transport.Passing) as refused:
+        _transport.send(settings_for(api_url=url, **_login(client_creds)), 'POST', url + '/api/2/users', 'API request',
+                        (), {})
+    assert refused.value.sent is False  # safe to send again, even a POST
+    stub.hold = 5
+    with pytest.raises(_transport.Passing) as lost:
+        _transport.send(settings_for(api_url=stub.url, timeout=1, **_login(client_creds)), 'POST',
+                        stub.url + '/api/2/users', 'API request', (), {})
+    assert lost.value.sent is True and len(stub.requests) == 1  # it arrived: a POST must not be repeated
+
+
 def test_connection_refused(settings_for, client_creds):
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(('127.0.0.1', 0))

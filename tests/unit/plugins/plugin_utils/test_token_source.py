@@ -108,6 +108,22 @@ def test_a_forced_v1_renewal_does_not_wait(start_emulator, settings_for, cache):
     assert exchanges(server) == 2
 
 
+@pytest.mark.parametrize('token_api', ['v2', 'v1'])
+def test_a_rejected_token_is_replaced_at_once_and_only_while_it_is_the_cached_one(start_emulator, settings_for, cache,
+                                                                                  token_api):
+    clock = FakeClock()
+    server = start_emulator(clock=clock, lifetime=LIFETIME)
+    settings = settings_for(server, token_api=token_api, min_ttl=MIN_TTL)
+    rejected = obtain(settings, cache=cache, now=clock, sleep=never_sleep).record['access_token']
+    server.state.revoke(server.client_id, rejected)  # OneLogin no longer accepts it (for v2: a new one comes back)
+    first = obtain(settings, cache=cache, now=clock, sleep=never_sleep, rejected=rejected)
+    assert first.minted is True and first.record['access_token'] != rejected  # at once: no wait for min_ttl
+    # Another worker met the same 401 with the same token: it gets the successor, nothing is minted again.
+    second = obtain(settings, cache=cache, now=clock, sleep=never_sleep, rejected=rejected)
+    assert (second.minted, second.record['access_token']) == (False, first.record['access_token'])
+    assert exchanges(server) == 2
+
+
 def test_a_cached_v2_token_at_min_ttl_is_waited_out_then_replaced_with_one_exchange(start_emulator, settings_for, cache):
     clock = FakeClock()
     server = start_emulator(clock=clock, lifetime=LIFETIME)
