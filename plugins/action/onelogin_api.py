@@ -33,7 +33,7 @@ class ActionModule(OneLoginAction):
 
     def act(self, settings, extra, check_mode):
         from ansible_collections.sso.onelogin.plugins.plugin_utils import _api
-        return _api.call(settings, self._request, check_mode=check_mode)
+        return untrusted(_api.call(settings, self._request, check_mode=check_mode))
 
     def failure_fields(self, exc):
         fields = {}
@@ -41,4 +41,18 @@ class ActionModule(OneLoginAction):
             value = getattr(exc, name, None)
             if value is not None:
                 fields[name] = value
-        return fields
+        return untrusted(fields)
+
+
+def untrusted(result):
+    """``result`` marked as data never to template: what OneLogin sent may hold ``{{ }}`` (a user's name, say).
+
+    ansible-core 2.19 and later never template an action's results. Before 2.19 they did, unless wrapped
+    as unsafe, as the results of modules are.
+    """
+    try:
+        from ansible.template import trust_as_template  # noqa: F401 pylint: disable=unused-import
+    except ImportError:
+        from ansible.utils.unsafe_proxy import wrap_var
+        return wrap_var(result)
+    return result
