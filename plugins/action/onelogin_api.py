@@ -36,7 +36,7 @@ class ActionModule(OneLoginAction):
         return untrusted(_api.call(settings, self._request, check_mode=check_mode))
 
     def failure_fields(self, exc):
-        fields = {}
+        fields = dict(getattr(exc, 'counters', None) or {})
         for name in ('status', 'error', 'url'):
             value = getattr(exc, name, None)
             if value is not None:

@@ -15,8 +15,9 @@ options:
     description:
       - Query parameters, such as filters (C(email=ada@example.com)). A list value sends the parameter once per
         item. Booleans are sent as C(true) and C(false).
-      - Kept on every page of a list; C(limit), C(page), C(sort) and C(sort_direction) are sent on the first
-        request only, because OneLogin refuses them beside a cursor.
+      - Kept on every page of a list. For a v2 list (C(/api/2/...)), C(limit), C(page), C(sort) and
+        C(sort_direction) are sent on the first request only, because OneLogin refuses them beside a cursor; a v1
+        list (C(/api/1/...)) gets the whole query again with each C(after_cursor).
     type: dict
   paginate:
     description:
@@ -32,7 +33,8 @@ options:
     default: true
   page_size:
     description:
-      - Items per page, sent as C(limit) on the first request only (later pages follow the cursor, which carries it).
+      - Items per page, sent as C(limit) on the first request (later pages of a v2 list follow the cursor, which
+        carries it).
         OneLogin's own default applies when it is not set (50 for C(/api/2/users)).
       - A whole number from 1 to 1000. Give the page size here or as C(limit) in O(query), not both.
     type: int

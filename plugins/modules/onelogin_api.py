@@ -89,6 +89,8 @@ notes:
   - Each page is one request, each with its own O(retry_timeout). RV(requests) counts them all (token checks
     included); RV(retries) counts the waits.
   - A successful answer that is not JSON (such as the empty body of a 204) gives RV(json) as C(null).
+  - The token is taken from the cache before every request. With O(cache=none) nothing is cached, so every request
+    (every page, every retry) makes a token exchange of its own; keep the default O(cache=run).
 seealso:
   - plugin: sso.onelogin.onelogin_api
     plugin_type: lookup
@@ -152,7 +154,7 @@ EXAMPLES = r"""
       sso.onelogin.onelogin_api:
         path: /api/2/roles
         page_size: 100
-      register: roles
+      register: onelogin_roles
       run_once: true
 """
 
@@ -168,12 +170,12 @@ status:
   description:
     - The HTTP status of the last answer (for a list, of its last page). On failure, the status that failed the task,
       or V(-1) when no answer came.
-  returned: always, except in check mode for a request that was not sent
+  returned: success; on failure once the request got as far as being sent
   type: int
   sample: 200
 url:
   description: The URL of the last request, with its query; it never holds the token.
-  returned: always
+  returned: always, except when the arguments are refused
   type: str
   sample: https://acme.onelogin.com/api/2/users?email=ada%40example.com
 headers:
@@ -218,17 +220,17 @@ rate_limit:
       sample: 1800
 requests:
   description: Requests sent, every page, retry and token check included.
-  returned: always
+  returned: always, except when the arguments are refused
   type: int
   sample: 3
 retries:
   description: Requests that were sent again after a passing failure or a 429.
-  returned: always
+  returned: always, except when the arguments are refused
   type: int
   sample: 0
 token_renewed:
   description: Whether OneLogin rejected the token and a new one was obtained (by this task or, for the same 401, by another host's).
-  returned: always
+  returned: always, except when the arguments are refused
   type: bool
   sample: false
 error:

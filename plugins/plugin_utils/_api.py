@@ -17,8 +17,8 @@ to the end (:mod:`_api_answers`), all or nothing:
   bad is replaced once for the whole run (``obtain(rejected=...)``: under the cache lock, and only if it
   is still the cached one), and the request is sent again with the new one. A second 401 fails.
 - **Retries** within ``retry_timeout``: 429 for every method, waiting for ``Retry-After``, else
-  ``X-RateLimit-Reset``, else a backoff, never less than a second; 5xx and lost connections for GET,
-  PUT and DELETE only. A POST or PATCH is sent again only when no connection could be made: one
+  ``X-RateLimit-Reset``, else a backoff, never less than a second; 500, 502, 503, 504 and lost
+  connections for GET, PUT and DELETE only. A POST or PATCH is sent again only when no connection could be made: one
   whose answer was lost may have been carried out.
 - **The rate limit is shared**: the last ``X-RateLimit-Remaining``/``Reset`` seen goes into the cache
   entry of the credentials, and a worker that knows the budget is spent waits for the reset instead
@@ -38,7 +38,7 @@ from ansible_collections.sso.onelogin.plugins.plugin_utils import _token_source
 from ansible_collections.sso.onelogin.plugins.plugin_utils._api_answers import (
     BadCursor, error_of, rate_limit, read_page)
 from ansible_collections.sso.onelogin.plugins.plugin_utils._calls import (
-    MIN_RETRY_AFTER, failure_code, backoff, retry_after)
+    MIN_RETRY_AFTER, RETRY_STATUSES, failure_code, backoff, retry_after)
 from ansible_collections.sso.onelogin.plugins.plugin_utils._client import RATE_LIMIT_PATH, USER_AGENT
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
 from ansible_collections.sso.onelogin.plugins.plugin_utils._transport import Passing, clip, require_requests, send
@@ -50,11 +50,13 @@ WHAT = 'API request'
 
 
 class ApiFailure(OneLoginError):
-    """A failed API call: the message, with ``status`` (-1 without an answer) and OneLogin's ``error``."""
+    """A failed API call: the message, with ``status`` (-1 without an answer), OneLogin's ``error``, the ``url``
+    and ``counters`` (``requests``, ``retries``, ``token_renewed``) of the call."""
 
     status = -1
     error = None
     url = None
+    counters = None
 
 
 def _failure(error, status=-1, fields=None, url=None):
@@ -80,10 +82,10 @@ def call(settings, request, check_mode=False, now=None, sleep=None):
                                                  '(a new v1 token invalidates the ones other clients hold), so the '
                                                  'request was not sent.')
         value, pagination, status = caller.walk()
-    except ApiFailure as exc:
-        raise exc.hide(caller.secrets()) from None
     except OneLoginError as exc:
-        raise _failure(exc, url=caller.last_url).hide(caller.secrets()) from None
+        failure = exc if isinstance(exc, ApiFailure) else _failure(exc, url=caller.last_url)
+        failure.counters = {'requests': caller.requests, 'retries': caller.retries, 'token_renewed': caller.renewed}
+        raise failure.hide(caller.secrets()) from None
     response = caller.response
     return {
         'changed': request.method != 'GET', 'status': status, 'url': caller.last_url,
@@ -207,12 +209,12 @@ class _Caller:
             if status == 429:
                 wait = retry_after(response)
                 if wait is None:
-                    wait = self.rate.get('reset') if self.rate.get('remaining') == 0 else None
+                    wait = self.rate.get('reset')  # seconds until the account's budget is refilled
                 wait = max(backoff(attempt) if wait is None else wait, MIN_RETRY_AFTER)
                 self._share_spent(wait)
                 self._again(error, wait, deadline, started, attempt, reset=True)
                 continue
-            if status >= 500 and request.method in IDEMPOTENT:
+            if status in RETRY_STATUSES and request.method in IDEMPOTENT:
                 self._again(error, backoff(attempt), deadline, started, attempt)
                 continue
             raise error

@@ -24,7 +24,8 @@ from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLog
 METHODS = ('GET', 'POST', 'PUT', 'PATCH', 'DELETE')
 DEFAULT_STATUS_CODES = (200, 201, 202, 204)
 DEFAULT_MAX_PAGES = 1000
-# Bounds: OneLogin's v2 lists take a limit up to 1000; more pages than MAX_PAGES is not a list to hold in memory.
+# Bounds. OneLogin's lists default to 50 items a page and its SDK documents up to 100; a larger limit is OneLogin's to
+# refuse, but above 1000 it is not a page size. More pages than MAX_PAGES is not a list to hold in memory.
 MAX_PAGE_SIZE = 1000
 MAX_PAGES = 100000
 MAX_PATH = 2048

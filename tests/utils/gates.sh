@@ -42,7 +42,7 @@ gate_docs() {
     || { cat "$WORK/render.log"; return 1; }
   local missing=0 page
   for page in onelogin_token_module.rst onelogin_token_lookup.rst onelogin_rate_limit_info_module.rst \
-              connect_role.rst; do
+              onelogin_api_module.rst onelogin_api_lookup.rst connect_role.rst; do
     [ -s "$WORK/docsite/collections/sso/onelogin/$page" ] || { echo "docs: $page was not rendered"; missing=1; }
   done
   return "$missing"

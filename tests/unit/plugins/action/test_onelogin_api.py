@@ -46,6 +46,7 @@ def test_a_failure_returns_status_error_and_url(run_action, emulator, creds):
     result = api(run_action, dict(creds, path='/api/2/no-such-thing'))
     assert result['failed'] is True and result['status'] == 404
     assert set(result['error']) >= {'name', 'message'} and result['url'] == emulator.url + '/api/2/no-such-thing'
+    assert (result['requests'], result['retries'], result['token_renewed']) == (1, 0, False)
     assert 'HTTP 404 to GET' in result['msg'] and 'status_code' in result['msg']
 
 
