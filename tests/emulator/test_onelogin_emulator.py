@@ -34,6 +34,11 @@ RESET = '/__emulator__/reset'
 FAULTS = '/__emulator__/faults'
 
 UNAUTHORIZED_API_BODY = {'message': 'Unauthorized', 'statusCode': 401, 'name': 'UnauthorizedError'}
+# The counters of the resource API, besides api_200 and api_401 (written out here, not read from the emulator).
+API_COUNTERS = ('api_requests', 'api_get', 'api_post', 'api_put', 'api_patch', 'api_delete', 'api_201', 'api_204',
+                'api_400', 'api_401_valid_token', 'api_404', 'api_405', 'api_422', 'api_429', 'api_5xx',
+                'api_faults_served', 'api_faults_queued', 'users_created', 'users_deleted', 'users',
+                'rate_limit_remaining')
 DOCUMENTED_LIFETIME = 36000
 
 
@@ -145,7 +150,7 @@ def test_v1_mint_invalidates_the_previous_token(emu):
     assert old.json() == UNAUTHORIZED_API_BODY
     new = emu.users(second)
     assert new.status_code == 200
-    assert [user['email'] for user in new.json()] == ['ada@example.com', 'alan@example.com', 'grace@example.com']
+    assert [user['email'] for user in new.json()[:2]] == ['user00001@example.com', 'user00002@example.com']
 
     stats = emu.stats()
     assert (stats['exchanges_v1'], stats['tokens_minted'], stats['api_200'], stats['api_401']) == (2, 2, 2, 1)
@@ -278,8 +283,12 @@ def test_get_on_the_token_url_is_404(emu, path):
 def test_unknown_path_is_404_and_no_exchange(emu):
     response = emu.get('/api/2/nothing-here')
     assert response.status_code == 404
-    assert _status(response)['message'] == 'No Route Exists'
-    assert emu.stats()['exchanges'] == 0
+    assert response.json() == {'statusCode': 404, 'name': 'NotFoundError', 'message': 'Not Found'}
+    elsewhere = emu.get('/auth/nothing-here')
+    assert elsewhere.status_code == 404
+    assert _status(elsewhere)['message'] == 'No Route Exists'
+    stats = emu.stats()
+    assert (stats['exchanges'], stats['api_404'], stats['api_requests']) == (0, 1, 1)
 
 
 @pytest.mark.parametrize('authorization', [None, 'Bearer ', 'Basic abc', 'Bearer not-a-token'])
@@ -328,13 +337,16 @@ def test_rate_limit(clocked):
     second = clocked.get(RATE, headers={'Authorization': 'Bearer %s' % token})
     assert first.status_code == second.status_code == 200
     data = first.json()['data']
-    assert set(data) == {'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'}
-    assert data['X-RateLimit-Limit'] == 5000
-    assert data['X-RateLimit-Remaining'] == 4999
-    assert second.json()['data']['X-RateLimit-Remaining'] == 4998
-    # The clock stands 4 min 5 s into the hour: the window resets in 3600 - 245 seconds.
-    assert data['X-RateLimit-Reset'] == 3355
-    assert clocked.stats()['rate_limit_calls'] == 2
+    assert data == {'X-RateLimit-Limit': 5000, 'X-RateLimit-Remaining': 5000, 'X-RateLimit-Reset': 3600}
+    # Asking does not take from the bucket; the API calls do, and the window runs from the first of them.
+    assert second.json()['data'] == data
+    assert clocked.users(token).status_code == 200
+    clocked.clock.advance(245)
+    assert clocked.users(token).status_code == 200
+    third = clocked.get(RATE, headers={'Authorization': 'bearer:%s' % token})
+    assert third.json()['data'] == {'X-RateLimit-Limit': 5000, 'X-RateLimit-Remaining': 4998,
+                                    'X-RateLimit-Reset': 3355}
+    assert clocked.stats()['rate_limit_calls'] == 3
 
 
 def test_rate_limit_without_a_token(emu):
@@ -354,16 +366,20 @@ def test_counters_and_reset(emu):
     assert emu.users('not-a-token').status_code == 401
 
     stats = emu.stats()
-    assert stats == {
-        'exchanges': 2, 'exchanges_v1': 1, 'exchanges_v2': 1, 'exchanges_ok': 1, 'exchanges_failed': 1,
-        'tokens_minted': 1, 'revokes': 0, 'rate_limit_calls': 0, 'api_200': 1, 'api_401': 1,
-        'valid_tokens': 1, 'token_lifetime': DOCUMENTED_LIFETIME, 'faults_served': 0, 'faults_queued': 0,
-    }
+    assert stats == dict(
+        {name: 0 for name in API_COUNTERS},
+        exchanges=2, exchanges_v1=1, exchanges_v2=1, exchanges_ok=1, exchanges_failed=1,
+        tokens_minted=1, revokes=0, rate_limit_calls=0, api_200=1, api_401=1,
+        valid_tokens=1, token_lifetime=DOCUMENTED_LIFETIME, faults_served=0, faults_queued=0,
+        api_requests=2, api_get=2, users=300, rate_limit_remaining=4999,
+    )
 
     reset = emu.post(RESET)
     assert reset.status_code == 200 and reset.json() == {'reset': True}
     cleared = emu.stats()
-    assert all(cleared[name] == 0 for name in cleared if name != 'token_lifetime')
+    assert cleared['users'] == 300 and cleared['rate_limit_remaining'] == 5000
+    assert all(cleared[name] == 0 for name in cleared
+               if name not in ('token_lifetime', 'users', 'rate_limit_remaining'))
     # Reset forgets the tokens too.
     assert emu.users(token).status_code == 401
     assert emu.stats()['api_401'] == 1
