@@ -1754,3 +1754,16 @@ def test_cli_api_options_are_served(start_emulator):
     assert answers[4].headers['Content-Type'] == 'text/html'
     stats = running.stats()
     assert (stats['api_faults_served'], stats['faults_served'], stats['users']) == (1, 1, 5)
+
+
+def test_running_emulator_inject_api(emulator):
+    assert emulator.inject({'fault': 'status', 'code': 503}, target='api') == {'queued': 1}
+    assert emulator.inject({'fault': 'error_200'}) == {'queued': 1}
+    stats = emulator.stats()
+    assert (stats['faults_queued'], stats['api_faults_queued']) == (1, 1)
+    with requests.Session() as session:
+        session.trust_env = False
+        answer = session.get(emulator.url + USERS, timeout=10)
+    assert answer.status_code == 503  # the API fault, before the missing token
+    stats = emulator.stats()
+    assert (stats['faults_queued'], stats['api_faults_queued'], stats['api_faults_served']) == (1, 0, 1)
