@@ -130,11 +130,15 @@ class RunningEmulator:
     def reset(self):
         self._call('POST', '/__emulator__/reset')
 
-    def inject(self, *specs):
-        """Queue faults for the next token requests; return the answer, {"queued": N}.
+    def inject(self, *specs, target='token'):
+        """Queue faults for the next token requests (``target='api'``: the next /api requests); return the answer,
+        {"queued": N}, N the length of that queue.
 
         The fault specs are in docs/docsite/rst/guide_emulator.rst."""
-        return self._call('POST', '/__emulator__/faults', {'faults': list(specs)})
+        payload = {'faults': list(specs)}
+        if target != 'token':
+            payload['target'] = target
+        return self._call('POST', '/__emulator__/faults', payload)
 
     def env(self, **extra):
         """Environment for an ansible-playbook run against this emulator."""
