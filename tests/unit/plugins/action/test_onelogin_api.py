@@ -19,9 +19,12 @@ def api(run_action, options, check_mode=False):
 def test_a_get_returns_the_answer_with_the_runs_token(run_action, emulator, creds):
     result = api(run_action, dict(creds, path='/api/2/users'))
     assert not result.get('failed'), result.get('msg')
-    assert isinstance(result['json'], list) and result['json']
-    assert (result['changed'], result['status'], result['requests'], result['token_renewed']) == (False, 200, 1, False)
-    assert result['url'] == emulator.url + '/api/2/users'
+    users = emulator.stats()['users']
+    assert [user['id'] for user in result['json']] == sorted({user['id'] for user in result['json']})
+    assert len(result['json']) == users and result['pagination'] == {'pages': -(-users // 50), 'total_count': users}
+    assert (result['changed'], result['status'], result['requests'], result['token_renewed']) == (
+        False, 200, result['pagination']['pages'], False)
+    assert result['url'].startswith(emulator.url + '/api/2/users?cursor=')  # the last page's request
     assert result['headers']['content-type'].startswith('application/json')
     assert set(result['rate_limit']) >= {'limit', 'remaining'}
     api(run_action, dict(creds, path='/api/2/users'))
@@ -30,7 +33,7 @@ def test_a_get_returns_the_answer_with_the_runs_token(run_action, emulator, cred
 
 
 def test_a_token_invalidated_by_another_v1_mint_is_renewed_once(run_action, emulator, creds):
-    options = dict(creds, token_api='v1', path='/api/2/users')
+    options = dict(creds, token_api='v1', path='/api/2/users', paginate=False)
     assert api(run_action, options)['token_renewed'] is False
     requests.post(emulator.url + '/auth/oauth2/token', json={'grant_type': 'client_credentials'}, timeout=10,
                   headers={'Authorization': 'client_id:%s, client_secret:%s' % (emulator.client_id,
