@@ -21,9 +21,10 @@ to the end (:mod:`_api_answers`), all or nothing:
   connections for GET, PUT and DELETE only. A POST or PATCH is sent again only when no connection could be made: one
   whose answer was lost may have been carried out.
 - **The rate limit is shared**: the last ``X-RateLimit-Remaining``/``Reset`` seen goes into the cache
-  entry of the credentials, and a worker that knows the budget is spent waits for the reset instead
-  of spending requests on 429s (or fails at once, naming the reset time, when that is later than
-  ``retry_timeout`` allows). With ``cache=none`` nothing is shared.
+  entry of the credentials, and every request takes one call from it before it is sent. A worker that
+  finds no call left waits for the reset instead of spending requests on 429s (or fails at once,
+  naming the reset time, when that is later than ``retry_timeout`` allows). With ``cache=none``
+  nothing is shared.
 """
 
 from __future__ import annotations
@@ -307,24 +308,22 @@ class _Caller:
         return _token_source.store(self.settings).entry(self.settings.cache_key)
 
     def _wait_for_budget(self, deadline):
-        """Wait for the reset when another request of this run saw the account's budget spent."""
+        """Take a call from the budget the run's workers share; wait for the reset when none is left."""
         if self.settings.cache == 'none':
             return
         from ansible_collections.sso.onelogin.plugins.plugin_utils import _cache_writes
-        with self._entry() as entry:
-            budget = None if entry is None else _cache_writes.read_budget(entry, self.now())
-        if budget is None or budget['remaining'] != 0:
-            return
-        wait = budget['reset_at'] - self.now()
-        if wait <= 0:
-            return
-        if self.now() + wait > deadline:
-            raise _failure(OneLoginError(
-                'The rate limit of the OneLogin account is spent until %s UTC (seen %d s ago by a request of this run), '
-                'later than retry_timeout (%d s) allows; %s %s was not sent. Raise retry_timeout (%s) or run later.',
-                _clock_time(budget['reset_at']), max(0, self.now() - budget['seen_at']), self.settings.retry_timeout,
-                self.request.method, self.last_url, self.settings.where('retry_timeout')), 429, None, self.last_url)
-        self.sleep(wait)
+        while True:
+            with self._entry() as entry:
+                wait = _cache_writes.take_from_budget(entry, self.now())
+            if wait <= 0:
+                return
+            if self.now() + wait > deadline:
+                raise _failure(OneLoginError(
+                    'The rate limit of the OneLogin account is spent until %s UTC (as requests of this run found), '
+                    'later than retry_timeout (%d s) allows; %s %s was not sent. Raise retry_timeout (%s) or run '
+                    'later.', _clock_time(self.now() + wait), self.settings.retry_timeout, self.request.method,
+                    self.last_url, self.settings.where('retry_timeout')), 429, None, self.last_url)
+            self.sleep(wait)
 
     def _note_rate(self, response):
         self.rate = rate_limit(response.headers)

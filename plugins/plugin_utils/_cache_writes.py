@@ -95,13 +95,45 @@ def read_budget(entry, now):
     return {'limit': limit, 'remaining': remaining, 'reset_at': float(reset_at), 'seen_at': float(seen_at)}
 
 
-def write_budget(entry, budget):
-    """Keep ``budget`` (as read_budget returns it) unless a newer one is stored. Best effort: it only saves calls."""
+# X-RateLimit-Reset is in whole seconds: two answers of one window give reset times about a second apart.
+SAME_WINDOW = 2.0
+
+
+def take_from_budget(entry, now):
+    """Take one call from the shared budget before a request: 0 to go ahead, else the seconds until the reset.
+
+    Each request takes its call before it is sent, so requests on their way count too: once the calls left are
+    taken, the next worker waits for the reset instead of meeting a 429. Nothing known, or a window that is
+    over: go ahead. Best effort: a budget that cannot be read or written never stops a request.
+    """
     with contextlib.suppress(OSError, OneLoginError):
-        # Read as of a day later: a stored record older than this one is then out of range (None), a newer one kept.
-        stored = read_budget(entry, budget['seen_at'] + MAX_RESET)
-        if stored is None or stored['seen_at'] <= budget['seen_at']:
-            _store(entry, entry.budget_name, 'rate limit record', dict(budget, format=BUDGET_FORMAT))
+        budget = read_budget(entry, now)
+        if budget is None or budget['reset_at'] <= now or budget['remaining'] is None:
+            return 0
+        if budget['remaining'] == 0:
+            return budget['reset_at'] - now
+        _store(entry, entry.budget_name, 'rate limit record',
+               dict(budget, remaining=budget['remaining'] - 1, format=BUDGET_FORMAT))
+    return 0
+
+
+def write_budget(entry, budget):
+    """Keep what an answer said of the budget (``budget`` as read_budget returns it). Best effort.
+
+    In the window already stored (still open when the answer came, and ending at about the same time), the fewer
+    calls left wins: an answer does not count the calls other workers took for requests still on their way. A
+    later window replaces an earlier one; older news is dropped.
+    """
+    with contextlib.suppress(OSError, OneLoginError):
+        # The stored record, older (read as of now) or newer (read as of a day later) than this answer.
+        stored = read_budget(entry, budget['seen_at'] + CLOCK_SLACK) or read_budget(entry, budget['seen_at'] + MAX_RESET)
+        if stored is not None and stored['reset_at'] > budget['seen_at'] \
+                and abs(stored['reset_at'] - budget['reset_at']) <= SAME_WINDOW:
+            budget = dict(budget, remaining=min(stored['remaining'], budget['remaining']),
+                          seen_at=max(stored['seen_at'], budget['seen_at']))
+        elif stored is not None and stored['seen_at'] > budget['seen_at']:
+            return
+        _store(entry, entry.budget_name, 'rate limit record', dict(budget, format=BUDGET_FORMAT))
 
 
 def not_a_file(dir_fd, name, path, what, exc):

@@ -114,8 +114,8 @@ def test_a_spent_rate_limit_is_waited_out_and_sharing_it_saves_429s(run_playbook
     hosts = 10
     refused = {}
     for cache in ('none', 'run'):  # alone: every worker finds out by a 429; shared: through the run's cache
-        emulator = start_emulator(process=True, args=('--users', str(USERS), '--rate-limit', '40',
-                                                      '--rate-window', '4'))
+        emulator = start_emulator(process=True, args=('--users', str(USERS), '--rate-limit', '20',
+                                                      '--rate-window', '2'))
         folder = tmp_path / cache
         folder.mkdir()
         run = run_playbook(folder, 'api_list.yml', emulator.env(ONELOGIN_CACHE=cache), hosts=hosts,
@@ -128,4 +128,4 @@ def test_a_spent_rate_limit_is_waited_out_and_sharing_it_saves_429s(run_playbook
     print('429 answers for %d hosts listing %d users: %d alone (cache=none), %d shared (cache=run)'
           % (hosts, USERS, refused['none'], refused['run']))
     assert refused['none'] > 0
-    assert refused['run'] < refused['none']
+    assert refused['run'] * 2 <= refused['none']  # shared, at least half of them are saved
