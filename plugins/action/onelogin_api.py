@@ -50,9 +50,8 @@ def untrusted(result):
     ansible-core 2.19 and later never template an action's results. Before 2.19 they did, unless wrapped
     as unsafe, as the results of modules are.
     """
-    try:
-        from ansible.template import trust_as_template  # noqa: F401 pylint: disable=unused-import
-    except ImportError:
-        from ansible.utils.unsafe_proxy import wrap_var
-        return wrap_var(result)
-    return result
+    from ansible import template
+    if hasattr(template, 'trust_as_template'):  # ansible-core 2.19 and later: results are data already
+        return result
+    from ansible.utils.unsafe_proxy import wrap_var
+    return wrap_var(result)

@@ -31,8 +31,7 @@ def secrets_of(emulator):
     return [emulator.client_secret, basic] + emulator.issued_tokens()
 
 
-def test_every_host_gets_every_user_with_one_token_through_module_and_lookup(run_playbook, tmp_path,
-                                                                            start_emulator):
+def test_every_host_gets_every_user_with_one_token_through_module_and_lookup(run_playbook, tmp_path, start_emulator):
     hosts = 30
     emulator = start_emulator(process=True, args=('--users', str(USERS), '--encode-cursors'))
     log = tmp_path / 'ansible.log'
@@ -110,7 +109,7 @@ def test_writes_are_not_repeated_and_an_endpoints_own_401_mints_nothing(run_play
 
 
 def test_a_spent_rate_limit_is_waited_out_and_sharing_it_saves_429s(run_playbook, tmp_path, start_emulator,
-                                                                      record_property):
+                                                                    record_property):
     hosts = 10
     refused = {}
     for cache in ('none', 'run'):  # alone: every worker finds out by a 429; shared: through the run's cache
