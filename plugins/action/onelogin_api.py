@@ -33,7 +33,9 @@ class ActionModule(OneLoginAction):
 
     def act(self, settings, extra, check_mode):
         from ansible_collections.sso.onelogin.plugins.plugin_utils import _api
-        return untrusted(_api.call(settings, self._request, check_mode=check_mode))
+        # What OneLogin sent may hold "{{ }}" (a user's name, say): ansible-core keeps an action's results from being
+        # templated (wrapped as unsafe before 2.19, untrusted from 2.19), as for modules.
+        return _api.call(settings, self._request, check_mode=check_mode)
 
     def failure_fields(self, exc):
         fields = dict(getattr(exc, 'counters', None) or {})
@@ -41,17 +43,4 @@ class ActionModule(OneLoginAction):
             value = getattr(exc, name, None)
             if value is not None:
                 fields[name] = value
-        return untrusted(fields)
-
-
-def untrusted(result):
-    """``result`` marked as data never to template: what OneLogin sent may hold ``{{ }}`` (a user's name, say).
-
-    ansible-core 2.19 and later never template an action's results. Before 2.19 they did, unless wrapped
-    as unsafe, as the results of modules are.
-    """
-    from ansible import template
-    if hasattr(template, 'trust_as_template'):  # ansible-core 2.19 and later: results are data already
-        return result
-    from ansible.utils.unsafe_proxy import wrap_var
-    return wrap_var(result)
+        return fields

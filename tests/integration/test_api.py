@@ -108,6 +108,7 @@ def test_writes_are_not_repeated_and_an_endpoints_own_401_mints_nothing(run_play
     assert [secret for secret in secrets_of(emulator) + [password] if secret in shown] == []
 
 
+@pytest.mark.slow  # two plays that wait for several rate-limit windows: on the legs either side of 2.19 only
 def test_a_spent_rate_limit_is_waited_out_and_sharing_it_saves_429s(run_playbook, tmp_path, start_emulator,
                                                                     record_property):
     hosts = 10
