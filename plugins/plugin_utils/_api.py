@@ -71,14 +71,14 @@ def call(settings, request, check_mode=False, now=None, sleep=None):
 
     Check mode: a GET is sent; a write is not, and reports ``changed``.
     """
-    caller = _Caller(settings, request, _token_source.CLOCK if now is None else now,
+    caller = _Caller(settings, request, check_mode, _token_source.CLOCK if now is None else now,
                      _token_source.SLEEP if sleep is None else sleep)
     base = {'requests': 0, 'retries': 0, 'token_renewed': False, 'url': caller.url(request.query)}
     if check_mode and request.method != 'GET':
         return dict(base, changed=True, msg='Check mode: the %s request was not sent.' % request.method)
     require_requests()
     try:
-        if caller.token(check_mode) is None:
+        if caller.token() is None:
             return dict(base, changed=False, msg='Check mode: no v1 token is cached and none is minted in check mode '
                                                  '(a new v1 token invalidates the ones other clients hold), so the '
                                                  'request was not sent.')
@@ -99,8 +99,9 @@ def call(settings, request, check_mode=False, now=None, sleep=None):
 class _Caller:
     """The state of one call: the tokens used (all scrubbed from messages), counters, the last answer."""
 
-    def __init__(self, settings, request, now, sleep):
+    def __init__(self, settings, request, check_mode, now, sleep):
         self.settings, self.request, self.now, self.sleep = settings, request, now, sleep
+        self.check_mode = check_mode
         self.requests = self.retries = 0
         self.renewed = False
         self.tokens = []
@@ -115,8 +116,9 @@ class _Caller:
         url = self.settings.base_url + self.request.path
         return url + '?' + urlencode(query, doseq=True) if query else url
 
-    def token(self, check_mode=False):
-        record = _token_source.obtain(self.settings, check_mode=check_mode, now=self.now, sleep=self.sleep).record
+    def token(self):
+        """The run's token; None only in check mode with v1 when none is cached (none is minted then)."""
+        record = _token_source.obtain(self.settings, check_mode=self.check_mode, now=self.now, sleep=self.sleep).record
         if record is None:
             return None
         if record['access_token'] not in self.tokens:
@@ -181,6 +183,11 @@ class _Caller:
         while True:
             self._wait_for_budget(deadline)
             token = self.token()
+            if token is None:  # check mode, v1: the cached token ran down to min_ttl mid-walk and none is minted
+                raise _failure(OneLoginError(
+                    'Check mode: the v1 token ran down to min_ttl during the list and no new one is minted in check '
+                    'mode (it would invalidate the tokens other clients hold); %s was not sent, no partial list is '
+                    'returned.', self.last_url), url=self.last_url)
             scheme = 'bearer:' if request.path.startswith('/api/1/') else 'Bearer '  # the forms OneLogin documents
             kwargs = {'params': query, 'headers': dict(_HEADERS, Authorization=scheme + token)}
             if request.body is not None:
@@ -282,7 +289,13 @@ class _Caller:
                 'refused this request itself, for example a failed MFA verification, or the API credential may not '
                 'call it. No new token was minted.', self.request.method, self.last_url, RATE_LIMIT_PATH),
                 401, fields, self.last_url)
-        _token_source.obtain(self.settings, rejected=token, now=self.now, sleep=self.sleep)
+        outcome = _token_source.obtain(self.settings, rejected=token, check_mode=self.check_mode, now=self.now,
+                                       sleep=self.sleep)
+        if outcome.record is None:
+            raise _failure(OneLoginError(
+                'Check mode: OneLogin rejected the v1 token (HTTP 401 to %s %s, confirmed by %s), and no new one is '
+                'minted in check mode: it would invalidate the tokens other clients hold.', self.request.method,
+                self.last_url, RATE_LIMIT_PATH), 401, None, self.last_url)
 
     def _token_is_rejected(self, token):
         url = self.settings.base_url + RATE_LIMIT_PATH

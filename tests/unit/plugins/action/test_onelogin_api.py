@@ -78,3 +78,14 @@ def test_a_secret_in_a_body_never_reaches_a_message(run_action, emulator, creds)
     result = api(run_action, dict(creds, path='/api/2/nowhere', method='POST',
                                   body={'email': 'x@example.com', 'password': password}))
     assert result['failed'] is True and password not in json.dumps(result)
+
+
+def test_check_mode_never_mints_a_v1_token_even_for_a_rejected_one(run_action, emulator, creds):
+    options = dict(creds, token_api='v1', path='/api/2/users', paginate=False)
+    api(run_action, options)
+    requests.post(emulator.url + '/auth/oauth2/token', json={'grant_type': 'client_credentials'}, timeout=10,
+                  headers={'Authorization': 'client_id:%s, client_secret:%s' % (emulator.client_id,
+                                                                                emulator.client_secret)})
+    result = api(run_action, options, check_mode=True)
+    assert result['failed'] is True and 'Check mode: OneLogin rejected the v1 token' in result['msg']
+    assert emulator.stats()['exchanges'] == 2  # the run's and the outsider's: none in check mode

@@ -330,9 +330,10 @@ def test_a_second_401_fails(call, script, tokens):
 
 # -- check mode and secrets --------------------------------------------------------------------------------------------
 
-def test_check_mode_sends_a_get_and_not_a_write(call, script):
+def test_check_mode_sends_a_get_and_not_a_write(call, script, tokens):
     script.then(200, [])
     assert call(check_mode=True)['requests'] == 1
+    assert tokens.calls and all(made['check_mode'] for made in tokens.calls)  # so a v1 token is never minted
     result = call(method='DELETE', path='/api/2/users/1', check_mode=True)
     assert result['changed'] is True and result['requests'] == 0 and len(script.requests) == 1
 
