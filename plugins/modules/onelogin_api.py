@@ -79,8 +79,9 @@ attributes:
     details:
       - A GET is sent in check mode too (it changes nothing). A POST, PUT, PATCH or DELETE is not sent, and the task
         reports C(changed).
-      - With O(token_api=v1), if no token is cached yet, none is minted in check mode (that would invalidate the
-        tokens other clients hold) and nothing is sent.
+      - With O(token_api=v1) no token is ever minted in check mode (that would invalidate the tokens other clients
+        hold). If none is cached yet, nothing is sent; if the cached one runs down to O(min_ttl) during a list, or
+        OneLogin rejects it, the task fails rather than mint one.
 notes:
   - The task is C(changed) when a POST, PUT, PATCH or DELETE succeeded (or would be sent, in check mode), never for
     a GET. Use C(changed_when) to refine it, for example C(changed_when) on C(result.status != 404).
