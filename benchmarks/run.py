@@ -23,6 +23,10 @@ Usage (see docs/performance.md):
   python benchmarks/run.py --sizes smoke --pairs 1 --check    # smallest size only (CI smoke test)
   python benchmarks/run.py --report-only                      # regenerate the report from the JSON
 
+Two smaller drivers write their own results, which the report renders as sections of their own:
+  python benchmarks/cold_lookup.py --json benchmarks/results/cold_lookup.json   # a lookup-only play, cold
+  python benchmarks/api_list.py --json benchmarks/results/api_list.json --check  # 10,000 users: onelogin_api vs uri
+
 Needs only the standard library and ansible-core at run time; matplotlib only to draw the charts.
 ``ansible-playbook`` is taken from the environment of the Python running this script.
 """
