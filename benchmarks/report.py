@@ -337,6 +337,7 @@ def markdown(results, json_name, charts):
             for check in (results.get('checks') or [{'ok': ok, 'text': text} for ok, text in checks(results)])]
     out += ['']
     out += cold_lookup_lines(load_cold_lookup())
+    out += api_list_lines(load_api_list())
     return '\n'.join(out)
 
 
@@ -381,6 +382,65 @@ def cold_lookup_lines(cold):
             '%.3f' % line['median_floor_ratio'] if line.get('median_floor_ratio') is not None else '-'))
     if cold.get('problems'):
         out += [''] + ['- **Problem:** %s' % problem for problem in cold['problems']]
+    return out + ['']
+
+
+API_LIST_JSON = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results', 'api_list.json')
+API_LIST_LABELS = {'m': '(m) `sso.onelogin.onelogin_api`', 'u': '(u) `ansible.builtin.uri`'}
+
+
+def load_api_list(path=None):
+    """The committed results of benchmarks/api_list.py, or None."""
+    path = path or API_LIST_JSON
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding='utf-8') as handle:
+        return json.load(handle)
+
+
+def _counts(values):
+    """The distinct values of a count over the runs: one number when every run agrees."""
+    return '/'.join('–' if value is None else str(value) for value in values) or '–'
+
+
+def api_list_lines(listing):
+    """The section on listing every user: the module beside the best hand-written uri play."""
+    if not listing:
+        return []
+    meta = listing['meta']
+    summary = listing['summary']
+    out = ['## Listing every user: onelogin_api vs uri', '',
+           'From `benchmarks/results/api_list.json` (`python benchmarks/api_list.py --json '
+           'benchmarks/results/api_list.json --check`, %s, ansible-core %s, Python %s, revision %s). The emulator '
+           'holds %d users; one local host (`ansible_connection=local`); page size %d; %d rounds, interleaved m, u, '
+           'm, u, …, the emulator reset before each run. (m) `benchmarks/playbooks/api_list_module.yml`: one '
+           '`sso.onelogin.onelogin_api` task, `path: /api/2/users`, `page_size: %d`, registered, which follows the '
+           'cursors with the run\'s token. (u) `benchmarks/playbooks/api_list_uri.yml`, the best `ansible.builtin.uri` '
+           'play we could write: the token by a hand-written `uri` POST to the v2 endpoint (HTTP Basic), page 1 to '
+           'read `Total-Pages`, one `uri` loop over pages 2..N by page number, `set_fact` joining the pages, with '
+           '`no_log` on every task that carries the token. Both end with the same assert (every user, once) and '
+           'print the count, which the driver checks. API requests and token exchanges are the emulator\'s counters '
+           'for the run; CPU is user + system time of `ansible-playbook` and every process it waited for.'
+           % (meta['date'], meta['ansible_core'], meta['python'], meta['collection_revision'], meta['users'],
+              meta['page_size'], meta['rounds'], meta['page_size']), '',
+           '| scenario | API requests | token exchanges | users listed | median wall s | median CPU s |',
+           '|---|---:|---:|---:|---:|---:|']
+    for scenario, label in sorted(API_LIST_LABELS.items()):
+        line = summary['scenarios'].get(scenario)
+        if line:
+            out.append('| %s | %s | %s | %s | **%.2f** | %.2f |' % (
+                label, _counts(line['api_requests']), _counts(line['exchanges']), _counts(line['items']),
+                line['median_wall_s'], line['median_cpu_s']))
+    if summary.get('median_wall_ratio') is not None:
+        out += ['', 'u/m wall time per round: %s; median **%.3f** (CPU: median %.3f).' % (
+            ', '.join('%.3f' % r for r in summary['wall_ratios']), summary['median_wall_ratio'],
+            summary['median_cpu_ratio'])]
+    out += ['', 'Both send one request per page and make one token exchange; what differs is where the pages are read. '
+            'Each page of (u) is a run of the `uri` module of its own (page 1 a task, the others loop items): an '
+            'AnsiballZ payload written to a temporary folder and run in a new Python process; (m) is an action '
+            'plugin that reads every page within one task, on the controller.']
+    if listing.get('problems'):
+        out += [''] + ['- **Problem:** %s' % problem for problem in listing['problems']]
     return out + ['']
 
 

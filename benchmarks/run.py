@@ -23,6 +23,10 @@ Usage (see docs/performance.md):
   python benchmarks/run.py --sizes smoke --pairs 1 --check    # smallest size only (CI smoke test)
   python benchmarks/run.py --report-only                      # regenerate the report from the JSON
 
+Two smaller drivers write their own results, which the report renders as sections of their own:
+  python benchmarks/cold_lookup.py --json benchmarks/results/cold_lookup.json   # a lookup-only play, cold
+  python benchmarks/api_list.py --json benchmarks/results/api_list.json --check  # 10,000 users: onelogin_api vs uri
+
 Needs only the standard library and ansible-core at run time; matplotlib only to draw the charts.
 ``ansible-playbook`` is taken from the environment of the Python running this script.
 """
@@ -91,12 +95,13 @@ def log(message):
 class Emulator:
     """The bundled OneLogin emulator in a process of its own, with throwaway credentials."""
 
-    def __init__(self, max_runtime):
+    def __init__(self, max_runtime, args=()):
+        """``args``: more emulator options, such as ``['--users', '10000']``."""
         self.client_id = 'bench-' + secrets.token_hex(6)
         self.client_secret = 'bench-secret-' + secrets.token_hex(24)
         env = dict(os.environ, ONELOGIN_CLIENT_ID=self.client_id, ONELOGIN_CLIENT_SECRET=self.client_secret)
         self.process = subprocess.Popen(
-            [sys.executable, EMULATOR, '--max-runtime', str(int(max_runtime))],
+            [sys.executable, EMULATOR, '--max-runtime', str(int(max_runtime))] + list(args),
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env, text=True)
         self.url = self.process.stdout.readline().strip()  # printed once it listens: no polling
         if not self.url.startswith('http://127.0.0.1:'):

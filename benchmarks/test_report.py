@@ -5,6 +5,7 @@ Synthetic results, with wall times chosen so that each expected value can be wor
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import sys
@@ -97,3 +98,51 @@ def test_the_time_table_marks_pairs_that_hold_an_outlier(c_of_pair_3, marked):
     assert ('0.100%s' % report.OUTLIER_MARK in row) is marked
     assert row.count(report.OUTLIER_MARK) == (1 if marked else 0)
     assert ('### Outliers' in report.markdown(results, 'results.json', charts=False)) is marked
+
+
+# -- the api-list section (benchmarks/api_list.py) ----------------------------------------------------
+
+def api_list_results(problems=()):
+    """(m) 3.0, 2.5, 4.0 s wall; (u) 54.0, 50.0, 60.0 s: u/m 18.0, 20.0, 15.0, median 18.0 (CPU: 24.0)."""
+    return {'format': 'sso.onelogin/api-list/1', 'problems': list(problems),
+            'meta': {'date': '2026-12-03 15:39 UTC', 'ansible_core': '2.19.14', 'python': '3.11.7',
+                     'collection_revision': 'abc123', 'users': 10000, 'page_size': 100, 'rounds': 3},
+            'summary': {'scenarios': {
+                'm': {'runs': 3, 'median_wall_s': 3.0, 'median_cpu_s': 2.5, 'exchanges': [1], 'api_requests': [100],
+                      'api_get': [100], 'items': [10000], 'pages': [100]},
+                'u': {'runs': 3, 'median_wall_s': 54.0, 'median_cpu_s': 50.0, 'exchanges': [1],
+                      'api_requests': [100, 101], 'api_get': [100, 101], 'items': [10000, None], 'pages': [100]}},
+                'wall_ratios': [18.0, 20.0, 15.0], 'median_wall_ratio': 18.0,
+                'cpu_ratios': [25.0, 24.0, 12.0], 'median_cpu_ratio': 24.0}}
+
+
+def test_the_api_list_table_has_a_row_per_scenario_with_counts_and_medians():
+    lines = report.api_list_lines(api_list_results())
+    assert lines[0] == '## Listing every user: onelogin_api vs uri'
+    rows = [line for line in lines if line.startswith('| (')]
+    assert rows == ['| (m) `sso.onelogin.onelogin_api` | 100 | 1 | 10000 | **3.00** | 2.50 |',
+                    '| (u) `ansible.builtin.uri` | 100/101 | 1 | 10000/– | **54.00** | 50.00 |']
+    assert 'u/m wall time per round: 18.000, 20.000, 15.000; median **18.000** (CPU: median 24.000).' in lines
+    assert 'holds 10000 users; one local host (`ansible_connection=local`); page size 100; 3 rounds' in lines[2]
+    assert not any(line.startswith('- **Problem:**') for line in lines)
+
+
+def test_the_api_list_section_lists_its_problems():
+    lines = report.api_list_lines(api_list_results(problems=['(u) round 2 exited 2']))
+    assert lines[-2:] == ['- **Problem:** (u) round 2 exited 2', '']
+
+
+def test_the_api_list_section_is_last_and_only_when_its_results_exist(tmp_path, monkeypatch):
+    results = three_pairs(c_of_pair_3=96.0)
+    monkeypatch.setattr(report, 'API_LIST_JSON', str(tmp_path / 'missing.json'))
+    assert report.load_api_list() is None and report.api_list_lines(None) == []
+    without = report.markdown(results, 'results.json', charts=False)
+    assert 'Listing every user' not in without
+
+    path = tmp_path / 'api_list.json'
+    path.write_text(json.dumps(api_list_results()), encoding='utf-8')
+    monkeypatch.setattr(report, 'API_LIST_JSON', str(path))
+    with_section = report.markdown(results, 'results.json', charts=False)
+    # The other sections are untouched: the report with the section is the one without it, plus the section.
+    assert with_section == without + '\n' + '\n'.join(report.api_list_lines(api_list_results()))
+    assert with_section.rstrip().endswith('on the controller.')

@@ -108,3 +108,22 @@ def test_the_cold_lookup_driver_runs_its_three_lookups_with_the_right_exchange_c
                     ('o', 'persistent'): 0, ('t', 'persistent'): 0, ('f', 'persistent'): 0}
     assert [line['cache'] for line in results['summary']] == ['run', 'persistent']
     assert all(line['median_floor_ratio'] > 0 for line in results['summary'])
+
+
+def test_the_api_list_driver_lists_every_user_both_ways_with_one_exchange_each(tmp_path):
+    """benchmarks/api_list.py at a tiny size: 250 users, 3 pages of 100, 1 round; --check fails on a count."""
+    results_path = tmp_path / 'api_list.json'
+    run = subprocess.run(
+        [sys.executable, os.path.join(ROOT, 'benchmarks', 'api_list.py'), '--users', '250', '--page-size', '100',
+         '--rounds', '1', '--json', str(results_path), '--check'],
+        cwd=str(tmp_path), capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    with open(results_path, encoding='utf-8') as handle:
+        results = json.load(handle)
+    assert results['format'] == 'sso.onelogin/api-list/1' and results['problems'] == []
+    seen = {r['scenario']: (r['rc'], r['items'], r['unique_ids'], r['pages'], r['exchanges'], r['api_get'])
+            for r in results['runs']}
+    assert seen == {'m': (0, 250, 250, 3, 1, 3), 'u': (0, 250, 250, 3, 1, 3)}
+    assert not any(r['secret_in_output'] for r in results['runs'])
+    assert 'bench-secret-' not in run.stdout + run.stderr
+    assert results['summary']['median_wall_ratio'] > 0
