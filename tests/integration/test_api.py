@@ -11,19 +11,11 @@ import json
 
 import pytest
 
+from ansible_collections.sso.onelogin.tests.integration.playbook_runs import assert_ok, write_extra_vars
+
 pytestmark = pytest.mark.integration
 
 USERS = 300
-
-
-def write_extra_vars(tmp_path, **values):
-    path = tmp_path / 'extra_vars.json'  # a file: ansible-playbook -vvvv echoes its command line
-    path.write_text(json.dumps(values))
-    return '@%s' % path
-
-
-def assert_ran(run):
-    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-4000:]
 
 
 def secrets_of(emulator):
@@ -37,7 +29,7 @@ def test_every_host_gets_every_user_with_one_token_through_module_and_lookup(run
     log = tmp_path / 'ansible.log'
     run = run_playbook(tmp_path, 'api_list.yml', emulator.env(ANSIBLE_LOG_PATH=str(log)), hosts=hosts,
                        args=['--forks', '10', '-vvvv', '-e', write_extra_vars(tmp_path, expected_users=USERS)])
-    assert_ran(run)
+    assert_ok(run)
     stats = emulator.stats()
     assert stats['exchanges'] == 1
     assert (stats['api_400'], stats['api_401'], stats['api_429']) == (0, 0, 0)
@@ -52,7 +44,7 @@ def test_a_v1_token_invalidated_mid_play_is_renewed_once_for_the_run(run_playboo
     emulator = start_emulator(process=True)
     run = run_playbook(tmp_path, 'api_v1_renewal.yml', emulator.env(ONELOGIN_TOKEN_API='v1'), hosts=hosts,
                        args=['--forks', '4'])
-    assert_ran(run)
+    assert_ok(run)
     stats = emulator.stats()
     assert stats['exchanges'] == 3  # ours, theirs, and one more for the whole run
     assert stats['api_200'] == 2 * hosts  # every call succeeded in the end
@@ -66,7 +58,7 @@ def test_a_token_that_runs_out_between_two_pages_is_replaced_and_the_walk_comple
     result_file = tmp_path / 'walked.json'
     run = run_playbook(tmp_path, 'api_walk.yml', emulator.env(ONELOGIN_MIN_TTL='1'),
                        args=['-e', write_extra_vars(tmp_path, result_file=str(result_file))])
-    assert_ran(run)
+    assert_ok(run)
     walked = json.loads(result_file.read_text())
     assert len(walked['json']) == USERS and walked['pagination']['pages'] == 3
     stats = emulator.stats()
@@ -80,7 +72,7 @@ def test_a_page_that_keeps_failing_fails_the_task_without_a_partial_list(run_pla
     result_file = tmp_path / 'walked.json'
     run = run_playbook(tmp_path, 'api_walk.yml', emulator.env(ONELOGIN_RETRY_TIMEOUT='3'),
                        args=['-e', write_extra_vars(tmp_path, result_file=str(result_file), may_fail=True)])
-    assert_ran(run)
+    assert_ok(run)
     walked = json.loads(result_file.read_text())
     assert walked['failed'] is True and 'json' not in walked
     assert walked['status'] == 503 and 'Gave up after' in walked['msg'] and 'retry_timeout' in walked['msg']
@@ -93,7 +85,7 @@ def test_writes_are_not_repeated_and_an_endpoints_own_401_mints_nothing(run_play
     result_file = tmp_path / 'writes.json'
     run = run_playbook(tmp_path, 'api_writes.yml', emulator.env(ONELOGIN_TIMEOUT='2'), args=[
         '-vvvv', '-e', write_extra_vars(tmp_path, result_file=str(result_file), user_password=password)])
-    assert_ran(run)
+    assert_ok(run)
     results = json.loads(result_file.read_text())
     assert results['lost']['failed'] is True and 'may have been carried out' in results['lost']['msg']
     assert results['taken']['status'] == 422 and results['taken']['error'] == {
@@ -120,7 +112,7 @@ def test_a_spent_rate_limit_is_waited_out_and_sharing_it_saves_429s(run_playbook
         folder.mkdir()
         run = run_playbook(folder, 'api_list.yml', emulator.env(ONELOGIN_CACHE=cache), hosts=hosts,
                            args=['--forks', str(hosts), '-e', write_extra_vars(folder, expected_users=USERS)])
-        assert_ran(run)  # every host got every user, after the resets
+        assert_ok(run)  # every host got every user, after the resets
         stats = emulator.stats()
         assert stats['api_200'] == hosts * (USERS // 50 + USERS // 100 + 1)
         refused[cache] = stats['api_429']

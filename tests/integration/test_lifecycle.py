@@ -10,19 +10,11 @@ import time
 
 import pytest
 
+from ansible_collections.sso.onelogin.tests.integration.playbook_runs import assert_ok, write_extra_vars as extra_vars
+
 pytestmark = pytest.mark.integration
 
 HOSTS = 4
-
-
-def extra_vars(tmp_path, **values):
-    path = tmp_path / 'extra_vars.json'  # a file: ansible-playbook -vvvv echoes its command line
-    path.write_text(json.dumps(values))
-    return '@%s' % path
-
-
-def assert_ok(run):
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
 
 
 def assert_no_leak(emulator, *texts, also=()):

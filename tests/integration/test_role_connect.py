@@ -8,17 +8,13 @@ import json
 
 import pytest
 
+from ansible_collections.sso.onelogin.tests.integration.playbook_runs import write_extra_vars
+
 pytestmark = pytest.mark.integration
 
 HOSTS = 5
 # The role's warning starts with this (roles/connect/tasks/main.yml).
 WARNING = 'WARNING: only '
-
-
-def write_extra_vars(tmp_path, **values):
-    path = tmp_path / 'extra_vars.json'  # a file: ansible-playbook -vvvv echoes its command line
-    path.write_text(json.dumps(values))
-    return '@%s' % path
 
 
 def role_env(without_onelogin_env, emulator, **extra):
