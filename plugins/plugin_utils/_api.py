@@ -35,9 +35,9 @@ from __future__ import annotations
 import time
 from urllib.parse import urlencode
 
-from ansible_collections.sso.onelogin.plugins.plugin_utils import _token_source
+from ansible_collections.sso.onelogin.plugins.plugin_utils import _api_budget, _token_source
 from ansible_collections.sso.onelogin.plugins.plugin_utils._api_answers import (
-    BadCursor, error_of, rate_limit, read_page)
+    BadCursor, error_of, rate_limit, read_page, refusal)
 from ansible_collections.sso.onelogin.plugins.plugin_utils._calls import (
     MIN_RETRY_AFTER, RETRY_STATUSES, failure_code, backoff, retry_after)
 from ansible_collections.sso.onelogin.plugins.plugin_utils._client import RATE_LIMIT_PATH, USER_AGENT
@@ -246,35 +246,9 @@ class _Caller:
         self.sleep(delay)
 
     def _refusal(self, status, response, data):
-        request = self.request
         fields = error_of(data, lambda text, limit: clip(text, limit, self.secrets()))
-        error = OneLoginError('OneLogin answered HTTP %d to %s %s', status, request.method, self.last_url)
-        if status != response.status_code:
-            error = error.extended(' (in the body of an HTTP %d answer)', response.status_code)
-        said = ': '.join(text for text in (fields['name'], fields['message']) if text)
-        if said:
-            error = error.extended(': %s', said)
-        if fields.get('field'):
-            error = error.extended(' (field %s)', fields['field'])
-        error = error.extended('.')
-        if status == 400:
-            error = error.extended(' OneLogin found the request malformed: check path, query and body.')
-        elif status == 401:
-            error = error.extended(' It also rejected the token minted after a first 401. Check that the API '
-                                   'credential is still active (%s).', self.settings.where('client_id'))
-        elif status == 403:
-            error = error.extended(' The API credential may not do this: check its scope in the OneLogin admin portal.')
-        elif status == 404:
-            error = error.extended(' There is nothing at that path. To accept a missing object, add 404 to status_code.')
-        elif status == 429:
-            error = error.extended(' The rate limit of the OneLogin account is spent.')
-        elif status >= 500 and request.method not in IDEMPOTENT:
-            error = error.extended(' OneLogin had an error; a %s is not sent again, as it may have been carried out. '
-                                   'Check in OneLogin before running the task again.', request.method)
-        elif status >= 500:
-            error = error.extended(' OneLogin had an error.')
-        elif status < 400 or status not in (409, 422):
-            error = error.extended(' To accept this status, add it to status_code.')
+        error = refusal(status, response.status_code, self.request.method, self.last_url, fields,
+                        self.request.method in IDEMPOTENT, self.settings.where)
         return _failure(error, status, fields, self.last_url)
 
     # -- a rejected token ----------------------------------------------------------------------------------------------
@@ -315,19 +289,12 @@ class _Caller:
                                      'so no new token was minted. Try again later.', self.request.method,
                                      self.last_url, code or response.status_code, url), 401, None, self.last_url)
 
-    # -- the rate limit, shared through the cache entry ---------------------------------------------------------------
-
-    def _entry(self):
-        return _token_source.store(self.settings).entry(self.settings.cache_key)
+    # -- the rate limit, shared through the cache entry (_api_budget) -------------------------------------------------
 
     def _wait_for_budget(self, deadline):
         """Take a call from the budget the run's workers share; wait for the reset when none is left."""
-        if self.settings.cache == 'none':
-            return
-        from ansible_collections.sso.onelogin.plugins.plugin_utils import _cache_writes
         while True:
-            with self._entry() as entry:
-                wait = _cache_writes.take_from_budget(entry, self.now())
+            wait = _api_budget.take(self.settings, self.now())
             if wait <= 0:
                 return
             if self.now() + wait > deadline:
@@ -341,24 +308,12 @@ class _Caller:
     def _note_rate(self, response):
         self.rate = rate_limit(response.headers)
         if 'remaining' in self.rate and 'reset' in self.rate:
-            self._share(self.rate.get('limit'), self.rate['remaining'], self.rate['reset'])
+            _api_budget.share(self.settings, self.rate.get('limit'), self.rate['remaining'], self.rate['reset'],
+                              self.now())
 
     def _share_spent(self, wait):
         if not ('remaining' in self.rate and 'reset' in self.rate):  # a 429 without the headers: what it asked
-            self._share(self.rate.get('limit'), 0, wait)
-
-    def _share(self, limit, remaining, reset):
-        if self.settings.cache == 'none':
-            return
-        from ansible_collections.sso.onelogin.plugins.plugin_utils import _cache_writes
-        moment = self.now()
-        try:
-            with self._entry() as entry:
-                if entry is not None:
-                    _cache_writes.write_budget(entry, {'limit': limit, 'remaining': remaining,
-                                                       'reset_at': moment + reset, 'seen_at': moment})
-        except OneLoginError:
-            pass  # sharing only saves requests: never fail a call over it
+            _api_budget.share(self.settings, self.rate.get('limit'), 0, wait, self.now())
 
 
 def _clock_time(epoch):

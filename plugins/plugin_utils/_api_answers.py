@@ -22,8 +22,13 @@ bounded, every text scrubbed and cut by the caller's ``clip``.
 
 from __future__ import annotations
 
+# OneLoginError(fixed_text, *values) formats the values itself, after scrubbing them (see _errors):
+# pylint: disable=raising-format-tuple
+
 from collections import namedtuple
 from urllib.parse import unquote
+
+from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
 
 # Arguments a cursor request must not carry (the cursor holds them).
 CURSOR_ARGUMENTS = ('limit', 'page', 'sort', 'sort_direction', 'cursor')
@@ -132,3 +137,39 @@ def _text(value, clip):
     if not isinstance(value, str) or not value.strip():
         return None
     return clip(' '.join(value.split()), MAX_TEXT)
+
+
+def refusal(status, http_status, method, url, fields, idempotent, where):
+    """The OneLoginError for a status the request did not accept: what OneLogin said (``fields``), then what to do.
+
+    ``http_status``: the answer's own status, when ``status`` came from an error envelope inside it.
+    ``idempotent``: whether the method may be sent again; ``where``: the settings' "where is this option set".
+    """
+    error = OneLoginError('OneLogin answered HTTP %d to %s %s', status, method, url)
+    if status != http_status:
+        error = error.extended(' (in the body of an HTTP %d answer)', http_status)
+    said = ': '.join(text for text in (fields['name'], fields['message']) if text)
+    if said:
+        error = error.extended(': %s', said)
+    if fields.get('field'):
+        error = error.extended(' (field %s)', fields['field'])
+    error = error.extended('.')
+    if status == 400:
+        return error.extended(' OneLogin found the request malformed: check path, query and body.')
+    if status == 401:
+        return error.extended(' It also rejected the token minted after a first 401. Check that the API credential is '
+                              'still active (%s).', where('client_id'))
+    if status == 403:
+        return error.extended(' The API credential may not do this: check its scope in the OneLogin admin portal.')
+    if status == 404:
+        return error.extended(' There is nothing at that path. To accept a missing object, add 404 to status_code.')
+    if status == 429:
+        return error.extended(' The rate limit of the OneLogin account is spent.')
+    if status >= 500 and not idempotent:
+        return error.extended(' OneLogin had an error; a %s is not sent again, as it may have been carried out. Check '
+                              'in OneLogin before running the task again.', method)
+    if status >= 500:
+        return error.extended(' OneLogin had an error.')
+    if status in (409, 422):
+        return error
+    return error.extended(' To accept this status, add it to status_code.')
