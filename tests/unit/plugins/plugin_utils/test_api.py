@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ansible_collections.sso.onelogin.plugins.plugin_utils import _api, _cache_writes, _token_source
+from ansible_collections.sso.onelogin.plugins.plugin_utils import _api, _token_source
 from ansible_collections.sso.onelogin.plugins.plugin_utils._api_request import request_from
 from ansible_collections.sso.onelogin.tests.unit.clock import FakeClock
 
@@ -266,35 +266,6 @@ def test_with_cache_none_nothing_is_shared(call, script, clock):
     call(settings={'cache': 'none'})
     call(settings={'cache': 'none'})
     assert not clock.sleeps and len(script.requests) == 2
-
-
-@pytest.fixture
-def budget_entry(run_cache, settings_for, script):
-    settings = settings_for(api_url=script.url, client_id='cid', client_secret=SECRET)
-    with _token_source.store(settings).entry(settings.cache_key) as entry:
-        yield entry
-
-
-def test_every_request_takes_a_call_from_the_shared_budget_until_none_is_left(budget_entry):
-    _cache_writes.write_budget(budget_entry, {'limit': 9, 'remaining': 2, 'reset_at': 1100.0, 'seen_at': 1000.0})
-    assert [_cache_writes.take_from_budget(budget_entry, 1001.0) for unused in range(3)] == [0, 0, 99.0]
-    assert _cache_writes.take_from_budget(budget_entry, 1100.5) == 0  # the window is over: go ahead
-
-
-def test_an_answer_does_not_give_back_calls_taken_by_requests_on_their_way(budget_entry):
-    _cache_writes.write_budget(budget_entry, {'limit': 9, 'remaining': 5, 'reset_at': 1100.0, 'seen_at': 1000.0})
-    for unused in range(4):
-        _cache_writes.take_from_budget(budget_entry, 1001.0)  # four requests on their way: 1 left
-    _cache_writes.write_budget(budget_entry, {'limit': 9, 'remaining': 4, 'reset_at': 1099.0, 'seen_at': 1002.0})
-    assert _cache_writes.read_budget(budget_entry, 1002.0)['remaining'] == 1  # same window: the fewer left wins
-    _cache_writes.write_budget(budget_entry, {'limit': 9, 'remaining': 9, 'reset_at': 1200.0, 'seen_at': 1101.0})
-    assert _cache_writes.read_budget(budget_entry, 1101.0)['remaining'] == 9  # a new window replaces it
-
-
-def test_an_older_budget_does_not_replace_a_newer_one(budget_entry):
-    _cache_writes.write_budget(budget_entry, {'limit': 9, 'remaining': 5, 'reset_at': 1100.0, 'seen_at': 1000.0})
-    _cache_writes.write_budget(budget_entry, {'limit': 9, 'remaining': 7, 'reset_at': 1050.0, 'seen_at': 950.0})
-    assert _cache_writes.read_budget(budget_entry, 1000.0)['remaining'] == 5
 
 
 # -- a rejected token --------------------------------------------------------------------------------------------------
