@@ -92,16 +92,21 @@ def test_no_secret_and_all_checks_pass(smoke):
     assert 'bench-secret-' not in run.stdout + run.stderr  # the driver's own throwaway secret
 
 
-def test_the_cold_lookup_driver_runs_its_three_lookups_with_the_right_exchange_counts(tmp_path):
-    """benchmarks/cold_lookup.py at its smallest: 2 hosts, 1 round, both cache modes; --check fails on a count."""
-    results_path = tmp_path / 'cold.json'
+def run_driver(tmp_path, driver, *args):
+    """Run benchmarks/<driver> with ``args``, --json and --check; return ``(results, run)`` once it succeeded."""
+    results_path = tmp_path / 'results.json'
     run = subprocess.run(
-        [sys.executable, os.path.join(ROOT, 'benchmarks', 'cold_lookup.py'), '--hosts', '2', '--forks', '2',
-         '--rounds', '1', '--json', str(results_path), '--check'],
+        [sys.executable, os.path.join(ROOT, 'benchmarks', driver)] + list(args)
+        + ['--json', str(results_path), '--check'],
         cwd=str(tmp_path), capture_output=True, text=True, timeout=600, check=False)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
     with open(results_path, encoding='utf-8') as handle:
-        results = json.load(handle)
+        return json.load(handle), run
+
+
+def test_the_cold_lookup_driver_runs_its_three_lookups_with_the_right_exchange_counts(tmp_path):
+    """benchmarks/cold_lookup.py at its smallest: 2 hosts, 1 round, both cache modes; --check fails on a count."""
+    results, dummy = run_driver(tmp_path, 'cold_lookup.py', '--hosts', '2', '--forks', '2', '--rounds', '1')
     assert results['problems'] == []
     seen = {(r['scenario'], r['cache']): r['exchanges'] for r in results['runs'] if r['round'] == 1}
     assert seen == {('o', 'run'): 1, ('t', 'run'): 0, ('f', 'run'): 1,
@@ -112,14 +117,7 @@ def test_the_cold_lookup_driver_runs_its_three_lookups_with_the_right_exchange_c
 
 def test_the_api_list_driver_lists_every_user_both_ways_with_one_exchange_each(tmp_path):
     """benchmarks/api_list.py at a tiny size: 250 users, 3 pages of 100, 1 round; --check fails on a count."""
-    results_path = tmp_path / 'api_list.json'
-    run = subprocess.run(
-        [sys.executable, os.path.join(ROOT, 'benchmarks', 'api_list.py'), '--users', '250', '--page-size', '100',
-         '--rounds', '1', '--json', str(results_path), '--check'],
-        cwd=str(tmp_path), capture_output=True, text=True, timeout=300, check=False)
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
-    with open(results_path, encoding='utf-8') as handle:
-        results = json.load(handle)
+    results, run = run_driver(tmp_path, 'api_list.py', '--users', '250', '--page-size', '100', '--rounds', '1')
     assert results['format'] == 'sso.onelogin/api-list/1' and results['problems'] == []
     seen = {r['scenario']: (r['rc'], r['items'], r['unique_ids'], r['pages'], r['exchanges'], r['api_get'])
             for r in results['runs']}

@@ -10,8 +10,6 @@ from __future__ import annotations
 import base64
 import collections
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -19,6 +17,7 @@ import pytest
 from ansible_collections.sso.onelogin.plugins.plugin_utils import _api, _token_source
 from ansible_collections.sso.onelogin.plugins.plugin_utils._api_request import request_from
 from ansible_collections.sso.onelogin.tests.unit.clock import FakeClock
+from ansible_collections.sso.onelogin.tests.unit.plugins.plugin_utils.http_stubs import QuietHandler
 
 SECRET = 'api-test-secret-0123456789'
 
@@ -27,7 +26,7 @@ def cursor(page):
     return base64.b64encode(('limit=2&sort=id&page=%d&sort_direction=asc' % page).encode()).decode()
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     protocol_version = 'HTTP/1.1'
 
     def _answer(self):
@@ -51,26 +50,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
-
-    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        pass
-
 
 class Script:
-    """The answers to give, in order, and the requests received."""
+    """The answers to give, in order, and the requests received (on the ``serve`` fixture's server)."""
 
-    def __init__(self, url, release):
-        self.url, self.release = url, release
+    def __init__(self, server):
+        self.url, self.release, self.requests = server.url, server.release, server.requests
         self.answers = collections.deque()
-        self.requests = []
 
     def then(self, status, payload=b'', headers=None, hold=0):
         self.answers.append((status, payload, dict(headers or {}), hold))
@@ -78,14 +64,10 @@ class Script:
 
 
 @pytest.fixture
-def script():
-    server = _Server(('127.0.0.1', 0), _Handler)
-    server.script = Script('http://127.0.0.1:%d' % server.server_address[1], threading.Event())
-    threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.01}, daemon=True).start()
-    yield server.script
-    server.script.release.set()
-    server.shutdown()
-    server.server_close()
+def script(serve):
+    server = serve(_Handler)
+    server.script = Script(server)
+    return server.script
 
 
 class Tokens:

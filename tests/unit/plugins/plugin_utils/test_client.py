@@ -17,7 +17,6 @@ import socket
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote, quote_plus
 
 import pytest
@@ -26,6 +25,7 @@ import requests
 from ansible_collections.sso.onelogin.plugins.plugin_utils import _calls, _client, _scrub, _transport
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
 from ansible_collections.sso.onelogin.tests.unit.clock import FakeClock
+from ansible_collections.sso.onelogin.tests.unit.plugins.plugin_utils.http_stubs import QuietHandler
 
 V2_PATH = '/auth/oauth2/v2/token'
 V1_PATH = '/auth/oauth2/token'
@@ -37,55 +37,7 @@ REQUESTED_AT = calendar.timegm((2024, 5, 1, 12, 0, 0, 0, 0, 0))
 
 # -- small HTTP servers on 127.0.0.1: a canned-answer one, and others with a handler of their own ---------------
 
-class _QuietHandler(BaseHTTPRequestHandler):
-    """Answers GET, POST and PUT with ``_answer``; logs nothing."""
-
-    def do_GET(self):  # pylint: disable=invalid-name
-        self._answer()
-
-    do_POST = do_PUT = do_GET
-
-    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-        pass
-
-
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        pass  # a client that gave up (timeout, TLS refusal) is expected here
-
-
-@pytest.fixture
-def serve():
-    """``serve(handler, tls_context=None)``: a server on 127.0.0.1 answering with ``handler`` from a thread,
-    over TLS with ``tls_context``. It has ``url``, ``requests`` (a list, for the handler to record what it
-    received) and ``release`` (an Event set at teardown, which ends any answer held back). Stopped after the test."""
-    servers = []
-
-    def start(handler, tls_context=None):
-        server = _QuietServer(('127.0.0.1', 0), handler)
-        scheme = 'http'
-        if tls_context is not None:
-            server.socket = tls_context.wrap_socket(server.socket, server_side=True)
-            scheme = 'https'
-        server.url = '%s://127.0.0.1:%d' % (scheme, server.server_address[1])
-        server.requests = []
-        server.release = threading.Event()
-        servers.append(server)
-        # A short poll interval so that shutdown() at teardown does not wait half a second.
-        threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.01}, name='stub-server',
-                         daemon=True).start()
-        return server
-
-    yield start
-    for server in servers:
-        server.release.set()
-        server.shutdown()
-        server.server_close()
-
-
-class _StubHandler(_QuietHandler):
+class _StubHandler(QuietHandler):
     def _answer(self):
         stub = self.server.stub
         length = int(self.headers.get('Content-Length') or 0)
@@ -430,7 +382,7 @@ def test_incomplete_token_answer(stub, stub_settings, client_creds, body, words)
 
 # -- transport failures ---------------------------------------------------------------------------
 
-def test_a_refused_connection_was_not_sent_and_a_lost_answer_may_have_been(serve, stub, settings_for, client_creds):
+def test_a_refused_connection_was_not_sent_and_a_lost_answer_may_have_been(stub, settings_for, client_creds):
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(('127.0.0.1', 0))
     url = 'http://127.0.0.1:%d' % sock.getsockname()[1]
@@ -595,7 +547,7 @@ def test_a_lifetime_that_is_not_a_positive_number_is_refused(stub, stub_settings
     _assert_clean(str(excinfo.value), client_creds)
 
 
-class _StallingHandler(_QuietHandler):
+class _StallingHandler(QuietHandler):
     """Sends the headers of a JSON answer, then holds the body back until released."""
 
     def _answer(self):
@@ -912,7 +864,7 @@ def test_odd_retry_after_values(header, expected):
 
 # -- D6: every form in which a secret went over the wire is scrubbed -------------------------------------------------
 
-class _EchoHandler(_QuietHandler):
+class _EchoHandler(QuietHandler):
     """Refuses every request, echoing what it was sent: the Authorization header, the body, escaped secrets."""
 
     def _answer(self):
@@ -1007,7 +959,7 @@ def test_odd_token_fields_are_not_carried(plain_settings, field, value):
 
 # -- D9: the whole request within the timeout, whatever the server trickles -------------------------------------------
 
-class _TrickleHandler(_QuietHandler):
+class _TrickleHandler(QuietHandler):
     """Answers a byte every 0.3 s: the body (headers at once), or from the status line on (``trickle_head``)."""
 
     protocol_version = 'HTTP/1.1'
