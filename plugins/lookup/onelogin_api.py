@@ -71,6 +71,11 @@ _raw:
 from ansible.errors import AnsibleError, AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
+from ansible_collections.sso.onelogin.plugins.plugin_utils._preload import API_PATH, TOKEN_PATH, preload
+
+# Every forked worker imports this module: load the engine from bytecode, not from source (see _preload).
+preload(TOKEN_PATH)
+
 from ansible_collections.sso.onelogin.plugins.plugin_utils import _options
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
 
@@ -83,6 +88,7 @@ class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         candidates = []
         try:
+            preload(API_PATH)  # what a call needs, from bytecode too
             from ansible_collections.sso.onelogin.plugins.plugin_utils._option_errors import candidate_secrets
             candidates = candidate_secrets(kwargs, variables)
             if not terms:

@@ -129,6 +129,11 @@ _raw:
 from ansible.errors import AnsibleError, AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
+from ansible_collections.sso.onelogin.plugins.plugin_utils._preload import TOKEN_PATH, preload
+
+# Every forked worker imports this module: load the engine from bytecode, not from source (see _preload).
+preload(TOKEN_PATH)
+
 from ansible_collections.sso.onelogin.plugins.plugin_utils import _options, _token_source
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
 
