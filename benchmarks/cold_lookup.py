@@ -21,8 +21,13 @@ token is cached before the timed rounds, so (o) makes no exchange at all; with `
 makes exactly one per run. The target (issue 13): median o/t <= 1.08 at 40 hosts, 10 forks, 5 rounds; f/t shows how much of
 that any lookup doing the job pays.
 
+``--bytecode on`` (the default) runs the plays as Python runs by default: bytecode is written to ``__pycache__`` and
+used, whatever ``PYTHONDONTWRITEBYTECODE`` says in the caller's environment, after one untimed run of each scenario
+that writes it. ``--bytecode off`` sets ``PYTHONDONTWRITEBYTECODE=1`` and first removes the ``__pycache__`` folders
+of the plugins of both collections, so that every worker compiles them from source.
+
 Usage: python benchmarks/cold_lookup.py [--hosts 40] [--forks 10] [--rounds 5] [--cache run,persistent]
-       [--json benchmarks/results/cold_lookup.json]
+       [--bytecode on|off] [--json benchmarks/results/cold_lookup.json]
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -59,22 +65,35 @@ def render(workspace, scenario):
     return path
 
 
-def environment(workspace, cache):
+def environment(workspace, cache, bytecode='on'):
     env = workspace.env('v2')
     env['ANSIBLE_COLLECTIONS_PATH'] = os.pathsep.join((workspace.collections, TRIVIAL_COLLECTIONS))
     env['ONELOGIN_CACHE'] = cache
     env['ONELOGIN_CACHE_DIR'] = os.path.join(workspace.path, 'persistent-tokens')
+    if bytecode == 'on':
+        env.pop('PYTHONDONTWRITEBYTECODE', None)
+    else:
+        env['PYTHONDONTWRITEBYTECODE'] = '1'
     return env
 
 
-def run_once(workspace, scenario, cache, hosts, forks, round_number):
+def remove_plugin_bytecode():
+    """Remove the ``__pycache__`` folders of both collections' plugins (for ``--bytecode off``)."""
+    for top in (os.path.join(os.path.dirname(HERE), 'plugins'), TRIVIAL_COLLECTIONS):
+        for folder, subfolders, _files in os.walk(top):
+            if '__pycache__' in subfolders:
+                shutil.rmtree(os.path.join(folder, '__pycache__'))
+                subfolders.remove('__pycache__')
+
+
+def run_once(workspace, scenario, cache, hosts, forks, round_number, bytecode='on'):
     workspace.emulator.reset()
     command = [ansible_playbook_path(), '-i', workspace.inventory(hosts), '--forks', str(forks),
                render(workspace, scenario)]
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     begin = time.perf_counter()
     with open(workspace.log_path, 'w', encoding='utf-8') as output:
-        process = subprocess.run(command, cwd=workspace.path, env=environment(workspace, cache), stdout=output,
+        process = subprocess.run(command, cwd=workspace.path, env=environment(workspace, cache, bytecode), stdout=output,
                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=1800, check=False)
     wall = time.perf_counter() - begin
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -138,6 +157,8 @@ def parse_args(argv):
     parser.add_argument('--forks', type=int, default=10)
     parser.add_argument('--rounds', type=int, default=5, help='interleaved (o, t, f) rounds per cache mode')
     parser.add_argument('--cache', default='run,persistent', help='cache modes to measure: run, persistent or both')
+    parser.add_argument('--bytecode', choices=('on', 'off'), default='on',
+                        help='on: Python writes and uses bytecode, as by default; off: every worker compiles from source')
     parser.add_argument('--json', help='write the results here (the committed ones: %s)'
                                        % os.path.relpath(DEFAULT_JSON, os.path.dirname(HERE)))
     parser.add_argument('--check', action='store_true', help='exit 1 on a failed run or a wrong exchange count')
@@ -155,19 +176,21 @@ def main(argv=None):
         'date': time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()), 'collection_revision': git_revision(),
         'ansible_core': ansible.release.__version__, 'python': sys.version.split()[0], 'machine': machine_info(),
         'hosts': args.hosts, 'forks': args.forks, 'rounds': args.rounds, 'caches': args.caches,
-        'lookups_per_host': 10, 'target_ratio': TARGET_RATIO}}
+        'lookups_per_host': 10, 'target_ratio': TARGET_RATIO, 'bytecode': args.bytecode}}
+    if args.bytecode == 'off':
+        remove_plugin_bytecode()
     emulator = Emulator(max_runtime=3 * 3600)
     workspace = Workspace(emulator)
     try:
         for cache in args.caches:
-            if cache == 'persistent':  # untimed: the tokens are in the persistent folder before the timed rounds
-                for scenario in ('o', 'f'):
-                    warm = run_once(workspace, scenario, cache, 1, 1, 0)
-                    if warm['rc'] != 0:
-                        raise SystemExit('the warm-up run failed: %s' % warm.get('output_tail'))
+            # Untimed: the bytecode is written (--bytecode on), and the persistent folder holds the tokens.
+            for scenario in SCENARIOS:
+                warm = run_once(workspace, scenario, cache, 1, 1, 0, args.bytecode)
+                if warm['rc'] != 0:
+                    raise SystemExit('the warm-up run failed: %s' % warm.get('output_tail'))
             for round_number in range(1, args.rounds + 1):
                 for scenario in SCENARIOS:
-                    record = run_once(workspace, scenario, cache, args.hosts, args.forks, round_number)
+                    record = run_once(workspace, scenario, cache, args.hosts, args.forks, round_number, args.bytecode)
                     results['runs'].append(record)
                     log('(%s) cache=%s round %d: %.2f s wall, %.2f s CPU, %d exchange(s)%s' % (
                         scenario, cache, round_number, record['wall_s'], record['cpu_s'], record['exchanges'],

@@ -337,11 +337,21 @@ def markdown(results, json_name, charts):
             for check in (results.get('checks') or [{'ok': ok, 'text': text} for ok, text in checks(results)])]
     out += ['']
     out += cold_lookup_lines(load_cold_lookup())
+    out += cold_lookup_lines(load_cold_lookup(COLD_NO_BYTECODE_JSON))
     out += api_list_lines(load_api_list())
     return '\n'.join(out)
 
 
 COLD_JSON = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results', 'cold_lookup.json')
+COLD_NO_BYTECODE_JSON = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results',
+                                     'cold_lookup_no_bytecode.json')
+BYTECODE_WORDS = {
+    'on': 'Python writes and uses bytecode, as it does by default (`--bytecode on`; one untimed run of each scenario '
+          'writes it first)',
+    'off': 'without bytecode: `PYTHONDONTWRITEBYTECODE=1` and no `__pycache__` in the plugins of either collection '
+           '(`--bytecode off`), so every worker compiles the plugin files from source, as it always compiles '
+           '`plugin_utils` modules that ansible-core\'s collection loader imports',
+}
 
 
 def load_cold_lookup(path=COLD_JSON):
@@ -357,20 +367,26 @@ def cold_lookup_lines(cold):
     if not cold:
         return []
     meta = cold['meta']
-    out = ['## The cold lookup: a lookup-only play beside a trivial collection lookup', '',
-           'From `benchmarks/results/cold_lookup.json` (`python benchmarks/cold_lookup.py --json '
-           'benchmarks/results/cold_lookup.json`, %s, ansible-core %s, Python %s, revision %s). Every (host, task) '
-           'runs in a freshly forked worker that loads the lookup afresh; in a play that uses only the lookup, with '
-           'a light task, that load is most of what the lookup costs. (o): %d hosts, %d forks, one `set_fact` task '
-           'evaluating `lookup(\'sso.onelogin.onelogin_token\') | length` %d times per host; (t): the same play '
-           'with `bench.trivial.constant`, a lookup that returns a constant from a collection of its own '
-           '(`benchmarks/collections`); (f): the job\'s floor, `bench.trivial.mint_once` from the same collection, '
-           'which makes one token exchange per run with `requests` under a file lock and then reads the token file, '
-           'with no option, check or error handling. Interleaved o, t, f, o, t, f, …; the ratios o/t and f/t per '
-           'round. With the persistent cache the tokens are cached before the timed rounds, so (o) and (f) make no '
-           'exchange at all.'
-           % (meta['date'], meta['ansible_core'], meta['python'], meta['collection_revision'], meta['hosts'],
-              meta['forks'], meta['lookups_per_host']), '',
+    bytecode = meta.get('bytecode')
+    name = 'cold_lookup_no_bytecode.json' if bytecode == 'off' else 'cold_lookup.json'
+    command = 'python benchmarks/cold_lookup.py%s --json benchmarks/results/%s' % (
+        ' --bytecode off' if bytecode == 'off' else '', name)
+    text = ('From `benchmarks/results/%s` (`%s`, %s, ansible-core %s, Python %s, revision %s). '
+            % (name, command, meta['date'], meta['ansible_core'], meta['python'], meta['collection_revision']))
+    text += ('Every (host, task) '
+             'runs in a freshly forked worker that loads the lookup afresh; in a play that uses only the lookup, with '
+             'a light task, that load is most of what the lookup costs. (o): %d hosts, %d forks, one `set_fact` task '
+             'evaluating `lookup(\'sso.onelogin.onelogin_token\') | length` %d times per host; (t): the same play '
+             'with `bench.trivial.constant`, a lookup that returns a constant from a collection of its own '
+             '(`benchmarks/collections`); (f): the job\'s floor, `bench.trivial.mint_once` from the same collection, '
+             'which makes one token exchange per run with `requests` under a file lock and then reads the token file, '
+             'with no option, check or error handling. Interleaved o, t, f, o, t, f, …; the ratios o/t and f/t per '
+             'round. With the persistent cache the tokens are cached before the timed rounds, so (o) and (f) make no '
+             'exchange at all.' % (meta['hosts'], meta['forks'], meta['lookups_per_host']))
+    if bytecode in BYTECODE_WORDS:
+        text += ' Bytecode: %s.' % BYTECODE_WORDS[bytecode]
+    out = ['## The cold lookup: a lookup-only play beside a trivial collection lookup%s'
+           % (', without bytecode' if bytecode == 'off' else ''), '', text, '',
            '| cache | o/t wall per round | median wall | median CPU | exchanges per (o) run | target <= %.2f '
            '| floor f/t per round | median floor |' % meta['target_ratio'], '|---|---|---|---|---|---|---|---|']
     for line in cold['summary']:

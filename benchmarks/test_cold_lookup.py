@@ -63,3 +63,23 @@ def test_the_report_table_shows_the_floor_beside_the_target():
     row = [line for line in report.cold_lookup_lines(results) if line.startswith('| run |')]
     assert row == ['| run | 1.100, 1.050, 1.200 | **1.100** | 1.100 | 1 | %s | 1.040, 1.030, 1.000 | 1.030 |'
                    % report._mark(False)]
+
+
+class FakeWorkspace:
+    path = '/nowhere'
+    collections = '/nowhere/collections'
+
+    @staticmethod
+    def env(token_api):
+        return {'PYTHONDONTWRITEBYTECODE': '1', 'ONELOGIN_TOKEN_API': token_api}  # as the caller's environment may say
+
+
+def test_bytecode_on_lets_python_write_bytecode_whatever_the_callers_environment_says():
+    env = cold_lookup.environment(FakeWorkspace, 'run', 'on')
+    assert 'PYTHONDONTWRITEBYTECODE' not in env
+    assert (env['ONELOGIN_CACHE'], env['ONELOGIN_TOKEN_API']) == ('run', 'v2')
+
+
+def test_bytecode_off_makes_every_worker_compile_from_source():
+    assert cold_lookup.environment(FakeWorkspace, 'persistent', 'off')['PYTHONDONTWRITEBYTECODE'] == '1'
+    assert cold_lookup.parse_args([]).bytecode == 'on'
