@@ -643,6 +643,13 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get('Content-Length') or 0)
         return self.rfile.read(length) if length else b''
 
+    def _answer_late(self, fault):
+        """A late fault (slow, trickle): the request is handled as usual, its answer held back or trickled."""
+        if fault['fault'] == 'slow':
+            self._hold = fault['delay']
+        else:
+            self._trickle = fault['interval']
+
     def _route(self, method):
         path = urlsplit(self.path).path.rstrip('/') or '/'
         if path == '/api' or path.startswith('/api/'):
@@ -656,10 +663,7 @@ class Handler(BaseHTTPRequestHandler):
                 # Slow to answer, not to act: the request is handled now (a token is minted as usual),
                 # its answer is held back or trickled. As with a real server, a client that gave up may
                 # hold an older token than the server last issued.
-                if fault['fault'] == 'slow':
-                    self._hold = fault['delay']
-                else:
-                    self._trickle = fault['interval']
+                self._answer_late(fault)
         routes = {
             ('POST', V1_TOKEN): self.token_v1, ('POST', V2_TOKEN): self.token_v2, ('POST', REVOKE): self.revoke,
             ('GET', RATE): self.rate_limit,
@@ -849,10 +853,7 @@ class Handler(BaseHTTPRequestHandler):
             if fault['fault'] not in LATE_FAULTS:
                 return self._serve_api_fault(fault)
             # Slow to answer, not to act: the request is handled now (a POST creates its user), the answer waits.
-            if fault['fault'] == 'slow':
-                self._hold = fault['delay']
-            else:
-                self._trickle = fault['interval']
+            self._answer_late(fault)
         token = _bearer(self.headers.get('Authorization'))
         if token is None or state.use(token) is None:
             return self._api_json(401, V1_UNAUTHORIZED if self._version == 1 else V2_UNAUTHORIZED)
