@@ -5,7 +5,7 @@
 # Both create the Python environments they need on first use.
 # make bench (the full benchmark, a long run: docs/performance.md) and make bench-smoke (its smallest size).
 
-.PHONY: demo test unit integration sanity gates docs bench bench-smoke clean-venvs
+.PHONY: demo test unit integration sanity gates docs bench bench-smoke option-table clean-venvs
 
 demo:
 	@bash tests/utils/demo.sh
@@ -37,6 +37,10 @@ bench:
 
 bench-smoke:
 	@bash tests/utils/bench.sh --sizes smoke --pairs 1 --check $(BENCH_ARGS)
+
+# plugins/plugin_utils/_option_table.py, after a change to the documentation of an option (the unit tests say when).
+option-table:
+	@"$$(bash tests/utils/venv.sh core-2.21)/bin/python" tests/utils/option_table.py
 
 clean-venvs:
 	rm -rf "$${SSO_ONELOGIN_VENVS:-$${XDG_CACHE_HOME:-$$HOME/.cache}/sso.onelogin/venvs}"

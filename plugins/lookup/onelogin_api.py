@@ -76,8 +76,12 @@ from ansible_collections.sso.onelogin.plugins.plugin_utils._preload import API_P
 # Every forked worker imports this module: load the engine from bytecode, not from source (see _preload).
 preload(TOKEN_PATH)
 
-from ansible_collections.sso.onelogin.plugins.plugin_utils import _options
+from ansible_collections.sso.onelogin.plugins.plugin_utils import _definitions, _options
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
+
+# Before ansible-core parses this file's documentation to learn the options, offer it its reading of
+# them, generated from that documentation (see _definitions): every forked worker imports this module.
+_definitions.register(__name__, _definitions.API_LOOKUP)
 
 NAME = 'sso.onelogin.onelogin_api'
 REQUEST_OPTIONS = ('query', 'paginate', 'page_size', 'max_pages')

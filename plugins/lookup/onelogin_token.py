@@ -134,12 +134,12 @@ from ansible_collections.sso.onelogin.plugins.plugin_utils._preload import TOKEN
 # Every forked worker imports this module: load the engine from bytecode, not from source (see _preload).
 preload(TOKEN_PATH)
 
-from ansible_collections.sso.onelogin.plugins.plugin_utils import _options, _token_source
+from ansible_collections.sso.onelogin.plugins.plugin_utils import _definitions, _options, _token_source
 from ansible_collections.sso.onelogin.plugins.plugin_utils._errors import OneLoginError
 
-# Before ansible-core parses this file's documentation to learn the options, offer it the run's
-# memo of that parse (see _options.preload_definitions): every forked worker imports this module.
-_options.preload_definitions()
+# Before ansible-core parses this file's documentation to learn the options, offer it its reading of
+# them, generated from that documentation (see _definitions): every forked worker imports this module.
+_definitions.register(__name__, _definitions.TOKEN_LOOKUP)
 
 
 class LookupModule(LookupBase):

@@ -24,10 +24,10 @@ from ansible import constants as C
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.sso.onelogin.plugins.plugin_utils._definitions import (
-    CONNECTION_OPTIONS, LOOKUP, MODULE, SECRET_OPTIONS, definitions, preload_definitions)
+    CONNECTION_OPTIONS, LOOKUP, MODULE, SECRET_OPTIONS, definitions)
 from ansible_collections.sso.onelogin.plugins.plugin_utils._settings import settings_from
 
-__all__ = ('CONNECTION_OPTIONS', 'LOOKUP', 'MODULE', 'SECRET_OPTIONS', 'collect', 'preload_definitions', 'resolve')
+__all__ = ('CONNECTION_OPTIONS', 'LOOKUP', 'MODULE', 'SECRET_OPTIONS', 'collect', 'resolve')
 
 
 # -- resolution: direct > variables > environment > ansible.cfg > default ----------------------------------------------

@@ -66,7 +66,8 @@ root = sys.argv[1]
 files = {entry['name'] for entry in json.load(open(os.path.join(root, 'FILES.json')))['files']}
 needed = ['plugins/action/onelogin_token.py', 'plugins/lookup/onelogin_token.py', 'plugins/modules/onelogin_token.py',
           'plugins/plugin_utils/_options.py', 'plugins/plugin_utils/_settings.py',
-          'plugins/plugin_utils/_definitions.py', 'plugins/doc_fragments/connection.py', 'meta/runtime.yml',
+          'plugins/plugin_utils/_definitions.py', 'plugins/plugin_utils/_option_table.py',
+          'plugins/doc_fragments/connection.py', 'meta/runtime.yml',
           'meta/execution-environment.yml', 'requirements.txt', 'roles/connect/meta/argument_specs.yml',
           'roles/connect/tasks/main.yml', 'playbooks/demo.yml', 'docs/docsite/extra-docs.yml',
           'changelogs/changelog.yaml', 'README.md', 'LICENSE', 'tests/emulator/onelogin_emulator.py']

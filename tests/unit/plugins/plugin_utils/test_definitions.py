@@ -1,18 +1,16 @@
-"""Unit tests of the option definitions: the doc fragment, ConfigManager's reading of it, its memo."""
+"""Unit tests of the option definitions: the doc fragment, and the table of ansible-core's reading of it."""
 
 from __future__ import annotations
 
-import json
+import importlib.util
 import os
-import stat
 import sys
 
 import pytest
 
 from ansible_collections.sso.onelogin.plugins.plugin_utils import _definitions, _options
 
-from ansible_collections.sso.onelogin.tests.unit.plugins.plugin_utils.option_cases import (
-    CLIENT_ID, DOCUMENTATION, PLUGINS, SECRET, VALID)
+from ansible_collections.sso.onelogin.tests.unit.plugins.plugin_utils.option_cases import DOCUMENTATION, PLUGINS, VALID
 
 
 # -- the doc fragment and the code agree --------------------------------------------------------------------------
@@ -39,7 +37,7 @@ def test_ini_source_is_the_onelogin_section_except_for_the_secret(option):
         assert option not in _options.SECRET_OPTIONS
 
 
-def test_configmanager_definitions_are_the_fragment(clean_env):
+def test_the_definitions_are_the_fragment():
     defs = _definitions.definitions()
     for name, doc in DOCUMENTATION.items():
         assert defs[name]['type'] == doc['type']
@@ -50,17 +48,29 @@ def test_configmanager_definitions_are_the_fragment(clean_env):
         assert defs[name].get('ini') == PLUGINS[name].get('ini')
 
 
-# -- the run's memo of the option definitions (written by _definitions_memo) --------------------------------------------------------------------
+# -- the option table: ansible-core's reading of the documentation, generated --------------------------------------
 
-@pytest.fixture
-def run_folder(tmp_path, monkeypatch):
-    """A run's private temp directory with its token cache folder, as a worker sees it."""
-    from ansible import constants as C
-    monkeypatch.setattr(C, 'DEFAULT_LOCAL_TMP', str(tmp_path), raising=False)
-    folder = tmp_path / 'sso_onelogin_tokens'
-    folder.mkdir(mode=0o700)
-    monkeypatch.setattr(_definitions._memo, 'written', False)
-    return folder
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+LOOKUPS = {'sso.onelogin.onelogin_token': 'TOKEN_LOOKUP', 'sso.onelogin.onelogin_api': 'API_LOOKUP'}
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location('option_table', os.path.join(ROOT, 'tests', 'utils', 'option_table.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_option_table_is_what_the_generator_writes_from_the_documentation():
+    generator = _generator()
+    with open(generator.TARGET, encoding='utf-8') as table:
+        committed = table.read()
+    assert committed == generator.render(), 'the documentation of an option changed: run make option-table'
+
+
+@pytest.mark.parametrize('lookup', sorted(LOOKUPS))
+def test_the_table_is_ansible_cores_reading_of_each_lookups_documentation(lookup):
+    assert getattr(_definitions, LOOKUPS[lookup]) == _generator().documented_options(lookup)
 
 
 def _registered(name):
@@ -68,77 +78,33 @@ def _registered(name):
     return C.config.get_configuration_definitions('lookup', name)
 
 
-def test_the_definitions_memo_is_ansible_cores_reading_of_the_fragment(clean_env, run_folder):
-    clean_env.setenv('ONELOGIN_CLIENT_SECRET', SECRET)
-    _options.resolve({'client_id': CLIENT_ID})  # a resolution writes the memo, once
-    memo_path = run_folder / _definitions.DEFINITIONS_MEMO
-    text = memo_path.read_text()
-    assert stat.S_IMODE(memo_path.stat().st_mode) == 0o600
-    assert SECRET not in text
-    memo = json.loads(text)
-    assert memo['config_name'] == _definitions.config_name()
-    assert memo['options'] == json.loads(json.dumps(_registered(_definitions.config_name())))
-    for option in _options.CONNECTION_OPTIONS:
-        assert memo['options'][option]['env'] == PLUGINS[option]['env']
-
-
-def test_a_new_worker_takes_the_options_from_the_memo_without_parsing_the_docs(clean_env, run_folder, monkeypatch):
+@pytest.mark.parametrize('lookup', sorted(LOOKUPS))
+def test_a_new_worker_loads_a_lookup_without_parsing_its_documentation(clean_env, monkeypatch, lookup):
     from ansible import constants as C
     from ansible.plugins import loader as plugin_loader
-    _definitions.definitions()
-    name = _definitions.config_name()
-    # A new worker: ansible-core has not registered the options and has not imported the lookup.
-    monkeypatch.setitem(C.config._plugins, 'lookup', {k: v for k, v in C.config._plugins['lookup'].items() if k != name})
+    module_name = 'ansible_collections.sso.onelogin.plugins.lookup.' + lookup.rsplit('.', 1)[1]
+    # A new worker: ansible-core has registered no lookup options and has not imported the lookups.
+    monkeypatch.setitem(C.config._plugins, 'lookup', {})
     monkeypatch.setattr(plugin_loader.lookup_loader, '_module_cache', {})
     for module in [m for m in sys.modules if m.startswith('ansible_collections.sso.onelogin.plugins.lookup.')]:
         monkeypatch.delitem(sys.modules, module)
 
     def no_parse(*args, **kwargs):
-        raise AssertionError('ansible-core parsed the documentation although the memo was there')
+        raise AssertionError('ansible-core parsed the documentation of %s' % lookup)
     monkeypatch.setattr(plugin_loader, 'add_fragments', no_parse)
-    lookup = plugin_loader.lookup_loader.get(_definitions.LOOKUP_NAME)
-    assert lookup is not None
-    assert set(_options.CONNECTION_OPTIONS) <= set(_registered(name))
+    plugin = plugin_loader.lookup_loader.get(lookup)
+    assert plugin is not None and plugin._load_name == module_name  # the name ansible-core files the options under
+    assert _registered(module_name) is getattr(_definitions, LOOKUPS[lookup])
     clean_env.setenv('ONELOGIN_REGION', 'eu')
     settings = _options.resolve(dict(VALID), variables={'onelogin_min_ttl': 42})
     assert (settings.base_url, settings.min_ttl, settings.timeout) == ('https://api.eu.onelogin.com', 42, 10)
 
 
-@pytest.mark.parametrize('memo', ['', '{not json', '[]', '{"format": "sso.onelogin/definitions/0"}', 'stamp'])
-def test_a_memo_that_cannot_be_used_is_ignored(clean_env, run_folder, monkeypatch, memo):
+def test_register_keeps_the_definitions_ansible_core_has(monkeypatch):
     from ansible import constants as C
-    name = _definitions.config_name()
-    if memo == 'stamp':  # written by another ansible-core version
-        stamp = dict(_definitions.memo_stamp(), ansible_core='0.0.1', config_name=name,
-                     options={option: {} for option in _options.CONNECTION_OPTIONS})
-        memo = json.dumps(stamp)
-    (run_folder / _definitions.DEFINITIONS_MEMO).write_text(memo)
-    monkeypatch.setitem(C.config._plugins, 'lookup', {k: v for k, v in C.config._plugins['lookup'].items() if k != name})
-    assert _definitions.preload_definitions() is False
-    assert not C.config.has_configuration_definition('lookup', name)
-
-
-def test_the_memo_makes_a_private_run_folder_when_there_is_none(clean_env, tmp_path, monkeypatch):
-    """With cache=persistent no run cache makes the folder; the memo must not depend on it (every worker would
-    parse the documentation again)."""
-    from ansible import constants as C
-    monkeypatch.setattr(C, 'DEFAULT_LOCAL_TMP', str(tmp_path), raising=False)
-    monkeypatch.setattr(_definitions._memo, 'written', False)
-    _definitions.definitions()
-    folder = tmp_path / 'sso_onelogin_tokens'
-    assert os.listdir(str(folder)) == [_definitions.DEFINITIONS_MEMO]
-    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
-    assert stat.S_IMODE((folder / _definitions.DEFINITIONS_MEMO).stat().st_mode) == 0o600
-
-
-def test_a_memo_through_a_symlinked_run_folder_is_not_written(clean_env, tmp_path, monkeypatch):
-    from ansible import constants as C
-    elsewhere = tmp_path / 'elsewhere'
-    elsewhere.mkdir(mode=0o700)
-    run_tmp = tmp_path / 'run'
-    run_tmp.mkdir()
-    (run_tmp / 'sso_onelogin_tokens').symlink_to(elsewhere)
-    monkeypatch.setattr(C, 'DEFAULT_LOCAL_TMP', str(run_tmp), raising=False)
-    monkeypatch.setattr(_definitions._memo, 'written', False)
-    _definitions.definitions()  # an optimisation only: no error, and nothing written through the link
-    assert os.listdir(str(elsewhere)) == []
+    theirs = {'client_id': {'type': 'str'}}
+    monkeypatch.setitem(C.config._plugins, 'lookup', {'some.lookup': theirs})
+    _definitions.register('some.lookup', _definitions.TOKEN_LOOKUP)
+    _definitions.register('other.lookup', _definitions.TOKEN_LOOKUP)
+    assert _registered('some.lookup') is theirs
+    assert _registered('other.lookup') is _definitions.TOKEN_LOOKUP
