@@ -31,6 +31,8 @@ PACKAGE = 'ansible_collections.sso.onelogin.plugins.plugin_utils'
 # Each tuple lists modules after the engine modules they import when loaded, so that those come from bytecode
 # too (tests/unit/plugins/plugin_utils/test_preload.py checks the order against the sources).
 TOKEN_PATH = ('_errors', '_folders', '_option_table', '_definitions', '_settings', '_options', '_cache', '_token_source')
+# What a miss adds (a mint, a revoke): one worker a run loads it, while the others wait for its token.
+MINT_PATH = TOKEN_PATH + ('_scrub', '_transport', '_calls', '_timeutil', '_client', '_cache_writes', '_renewal')
 API_PATH = TOKEN_PATH + ('_scrub', '_option_errors', '_api_request', '_api_answers', '_transport', '_calls',
                          '_timeutil', '_client', '_cache_writes', '_api_budget', '_api')
 

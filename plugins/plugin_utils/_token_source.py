@@ -9,8 +9,9 @@
 
 Every door (the action plugins and the lookup) calls :func:`obtain` (or :func:`revoke`). On the
 cached path it takes a lock, reads a small file and compares a timestamp. A miss (minting, the
-memory of a failed exchange) and a revoke are in :mod:`_renewal`, imported only then, and
-``requests`` only when OneLogin has to be called: every forked worker runs the cached path first.
+memory of a failed exchange) and a revoke are in :mod:`_renewal`, loaded only then (from bytecode,
+with the HTTP client: _preload.MINT_PATH), and ``requests`` only when OneLogin has to be called:
+every forked worker runs the cached path first, and one of them mints while the others wait.
 """
 
 from __future__ import annotations
@@ -103,8 +104,7 @@ def obtain(settings, renew_for=None, check_mode=False, cache=None, now=None, sle
     if settings.cache == 'none' and cache is None:
         if check_mode and settings.token_api == 'v1':
             return Outcome(None, False)
-        from ansible_collections.sso.onelogin.plugins.plugin_utils import _renewal
-        record = _renewal.mint(settings, None, now, sleep)
+        record = _renewal_module().mint(settings, None, now, sleep)
         record['minted_by'] = renew_for
         return Outcome(handed_out(record, settings), True)
     with store(settings, cache).entry(settings.cache_key) as entry:
@@ -116,8 +116,15 @@ def obtain(settings, renew_for=None, check_mode=False, cache=None, now=None, sle
             return Outcome(handed_out(record, settings), False)
         if check_mode and settings.token_api == 'v1':
             return Outcome(None, False)
-        from ansible_collections.sso.onelogin.plugins.plugin_utils import _renewal  # a miss: mint
-        return _renewal.renew(settings, entry, record, renew_for, now, sleep, replace=replace)
+        return _renewal_module().renew(settings, entry, record, renew_for, now, sleep, replace=replace)
+
+
+def _renewal_module():
+    """:mod:`_renewal`, for a miss or a revoke, with what a mint needs loaded from bytecode (see _preload)."""
+    from ansible_collections.sso.onelogin.plugins.plugin_utils._preload import MINT_PATH, preload
+    preload(MINT_PATH)
+    from ansible_collections.sso.onelogin.plugins.plugin_utils import _renewal as renewal
+    return renewal
 
 
 def handed_out(record, settings):
@@ -130,9 +137,9 @@ def revoke(settings, access_token=None, check_mode=False, cache=None, now=None, 
 
     See :func:`_renewal.revoke`; the return value is the revoked token, or None.
     """
-    from ansible_collections.sso.onelogin.plugins.plugin_utils import _renewal
-    return _renewal.revoke(settings, access_token=access_token, check_mode=check_mode, cache=cache,
-                           now=CLOCK if now is None else now, sleep=SLEEP if sleep is None else sleep, warnings=warnings)
+    return _renewal_module().revoke(settings, access_token=access_token, check_mode=check_mode, cache=cache,
+                                    now=CLOCK if now is None else now, sleep=SLEEP if sleep is None else sleep,
+                                    warnings=warnings)
 
 
 def as_fact(record, now=None, settings=None):

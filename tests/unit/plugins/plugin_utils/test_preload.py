@@ -34,7 +34,7 @@ def engine_imports_at_load(name):
     return found
 
 
-@pytest.mark.parametrize('path_name', ['TOKEN_PATH', 'API_PATH'])
+@pytest.mark.parametrize('path_name', ['TOKEN_PATH', 'MINT_PATH', 'API_PATH'])
 def test_every_module_comes_after_the_engine_modules_it_imports(path_name):
     names = getattr(_preload, path_name)
     assert len(set(names)) == len(names)
@@ -119,7 +119,16 @@ def recording_compile(source, filename, *args, **kwargs):
 builtins.compile = recording_compile
 from ansible.plugins.loader import init_plugin_loader, lookup_loader
 init_plugin_loader([sys.argv[1]])
-assert lookup_loader.get('sso.onelogin.onelogin_token') is not None
+lookup = lookup_loader.get('sso.onelogin.onelogin_token')
+assert lookup is not None
+if sys.argv[2] == 'miss':  # the worker that mints: nothing listens on port 9, so the exchange fails at once
+    try:
+        lookup.run([], variables={}, api_url='http://127.0.0.1:9', client_id='id', client_secret='s' * 32,
+                   retry_timeout=0, timeout=5)
+    except Exception as exc:
+        assert 'OneLogin' in str(exc), exc
+    else:
+        raise AssertionError('the exchange did not fail')
 package = 'ansible_collections.sso.onelogin.plugins.plugin_utils'
 loaders = {name.rsplit('.', 1)[1]: type(module.__spec__.loader).__name__
            for name, module in sys.modules.items() if name.startswith(package + '.')}
@@ -128,13 +137,13 @@ print(json.dumps({'compiled': compiled, 'loaders': loaders}))
 '''
 
 
-def load_lookup_in_a_fresh_process(collections, local_tmp, write_bytecode=True):
+def load_lookup_in_a_fresh_process(collections, local_tmp, write_bytecode=True, miss=False):
     env = dict(os.environ, ANSIBLE_LOCAL_TEMP=str(local_tmp), ANSIBLE_COLLECTIONS_PATH=str(collections))
     env.pop('PYTHONDONTWRITEBYTECODE', None)
     if not write_bytecode:
         env['PYTHONDONTWRITEBYTECODE'] = '1'
-    run = subprocess.run([sys.executable, '-c', LOAD_SCRIPT, str(collections)], env=env, capture_output=True,
-                         text=True, timeout=50, check=False)
+    run = subprocess.run([sys.executable, '-c', LOAD_SCRIPT, str(collections), 'miss' if miss else 'load'], env=env,
+                         capture_output=True, text=True, timeout=50, check=False)
     assert run.returncode == 0, run.stderr[-3000:]
     return json.loads(run.stdout.strip().splitlines()[-1])
 
@@ -165,6 +174,18 @@ def test_a_worker_loads_the_token_lookups_engine_without_compiling_it(tmp_path):
     assert {later['loaders'][name] for name in _preload.TOKEN_PATH} == {'SourceFileLoader'}
     assert not set(engine) & set(later['compiled']), later['compiled']
     assert '_timeutil.py' in later['compiled']  # what ansible-core's collection loader imports, it compiles
+
+
+def test_the_worker_that_mints_loads_what_a_mint_needs_without_compiling_it(tmp_path):
+    collections = copy_of_the_collection(tmp_path)
+    mint = {'%s.py' % name for name in _preload.MINT_PATH} - ENGINE_FILES
+
+    first = load_lookup_in_a_fresh_process(collections, tmp_path, miss=True)
+    assert mint <= set(first['compiled'])  # no bytecode yet: compiled, and the bytecode written
+
+    later = load_lookup_in_a_fresh_process(collections, tmp_path, miss=True)
+    assert {later['loaders'][name] for name in _preload.MINT_PATH} == {'SourceFileLoader'}
+    assert not mint & set(later['compiled']), later['compiled']
 
 
 def test_where_python_may_not_write_bytecode_a_collection_compiled_once_is_not_compiled_again(tmp_path):
