@@ -109,13 +109,22 @@ def run_once(workspace, scenario, cache, hosts, forks, round_number, bytecode='o
     return record
 
 
-def ratios(runs, cache, field='wall_s', scenario='o'):
-    """Per round, ``scenario`` over (t) of the same round."""
+def ratios(runs, cache, field='wall_s', scenario='o', against='t'):
+    """Per round, ``scenario`` over ``against`` of the same round."""
     by_round = {}
     for record in runs:
         if record['cache'] == cache:
             by_round.setdefault(record['round'], {})[record['scenario']] = record[field]
-    return [pair[scenario] / pair['t'] for _round, pair in sorted(by_round.items()) if scenario in pair and 't' in pair]
+    return [pair[scenario] / pair[against] for _round, pair in sorted(by_round.items())
+            if scenario in pair and against in pair]
+
+
+BLOCK = 5  # the issue's measure: the median of 5 interleaved rounds
+
+
+def block_medians(values):
+    """The median of each run of BLOCK consecutive rounds (whole blocks only): how much a 5-round result varies."""
+    return [_median(values[start:start + BLOCK]) for start in range(0, len(values) - BLOCK + 1, BLOCK)]
 
 
 def summary(results):
@@ -128,6 +137,9 @@ def summary(results):
                           'median_cpu_ratio': round(statistics.median(cpu), 3),
                           'floor_wall_ratios': [round(r, 3) for r in ratios(results['runs'], cache, scenario='f')],
                           'median_floor_ratio': _median(ratios(results['runs'], cache, scenario='f')),
+                          # o/f in the same round: what this lookup costs beyond the least a minting lookup does
+                          'median_vs_floor': _median(ratios(results['runs'], cache, against='f')),
+                          'block_medians': block_medians(wall),
                           'exchanges_per_run': sorted({r['exchanges'] for r in results['runs']
                                                        if r['cache'] == cache and r['scenario'] == 'o'}),
                           'met': statistics.median(wall) <= TARGET_RATIO})
@@ -203,9 +215,11 @@ def main(argv=None):
     if args.json:
         write_json(args.json, results)
     for line in results['summary']:
-        log('cache=%s: o/t wall per round %s, median %.3f (CPU %.3f), target <= %.2f: %s; the floor f/t: %s' % (
-            line['cache'], line['wall_ratios'], line['median_wall_ratio'], line['median_cpu_ratio'], TARGET_RATIO,
-            'met' if line['met'] else 'NOT met', line['median_floor_ratio']))
+        log('cache=%s: o/t wall per round %s, median %.3f (CPU %.3f), target <= %.2f: %s; medians of 5 rounds %s; '
+            'the floor f/t: %s; o/f: %s' % (
+                line['cache'], line['wall_ratios'], line['median_wall_ratio'], line['median_cpu_ratio'], TARGET_RATIO,
+                'met' if line['met'] else 'NOT met', line['block_medians'], line['median_floor_ratio'],
+                line['median_vs_floor']))
     for problem in results['problems']:
         log('PROBLEM: ' + problem)
     return 1 if args.check and results['problems'] else 0

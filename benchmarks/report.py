@@ -388,17 +388,23 @@ def cold_lookup_lines(cold):
     out = ['## The cold lookup: a lookup-only play beside a trivial collection lookup%s'
            % (', without bytecode' if bytecode == 'off' else ''), '', text, '',
            '| cache | o/t wall per round | median wall | median CPU | exchanges per (o) run | target <= %.2f '
-           '| floor f/t per round | median floor |' % meta['target_ratio'], '|---|---|---|---|---|---|---|---|']
+           '| o/t median of each 5 rounds | floor f/t per round | median floor | median o/f |' % meta['target_ratio'],
+           '|---|---|---|---|---|---|---|---|---|---|']
     for line in cold['summary']:
         floor = line.get('floor_wall_ratios') or []
-        out.append('| %s | %s | **%.3f** | %.3f | %s | %s | %s | %s |' % (
+        out.append('| %s | %s | **%.3f** | %.3f | %s | %s | %s | %s | %s | %s |' % (
             line['cache'], ', '.join('%.3f' % r for r in line['wall_ratios']), line['median_wall_ratio'],
             line['median_cpu_ratio'], ', '.join(str(n) for n in line['exchanges_per_run']),
-            _mark(line['met']), ', '.join('%.3f' % r for r in floor) or '-',
-            '%.3f' % line['median_floor_ratio'] if line.get('median_floor_ratio') is not None else '-'))
+            _mark(line['met']), ', '.join('%.3f' % r for r in line.get('block_medians') or []) or '-',
+            ', '.join('%.3f' % r for r in floor) or '-', _ratio(line.get('median_floor_ratio')),
+            _ratio(line.get('median_vs_floor'))))
     if cold.get('problems'):
         out += [''] + ['- **Problem:** %s' % problem for problem in cold['problems']]
     return out + ['']
+
+
+def _ratio(value):
+    return '-' if value is None else '%.3f' % value
 
 
 API_LIST_JSON = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results', 'api_list.json')

@@ -40,9 +40,21 @@ def test_ratios_are_per_round_against_the_trivial_lookup():
     assert cold_lookup.ratios(THREE_ROUNDS, 'persistent') == []
 
 
+def test_ratios_against_the_floor_are_per_round():
+    # o/f: 4.4/4.16, 4.2/4.12, 4.8/4.0
+    assert [round(r, 3) for r in cold_lookup.ratios(THREE_ROUNDS, 'run', against='f')] == [1.058, 1.019, 1.2]
+
+
+def test_block_medians_take_each_run_of_five_rounds_and_leave_a_partial_block_out():
+    values = [1.0, 1.2, 1.1, 0.9, 1.3, 2.0, 2.2, 2.1, 1.9, 2.3, 9.0, 9.0]
+    assert cold_lookup.block_medians(values) == [1.1, 2.1]
+    assert cold_lookup.block_medians(values[:4]) == []
+
+
 def test_the_summary_takes_medians_and_judges_the_target_on_the_wall_ratio():
     line, = cold_lookup.summary(results_of(THREE_ROUNDS))
     assert (line['median_wall_ratio'], line['median_cpu_ratio'], line['median_floor_ratio']) == (1.1, 1.1, 1.03)
+    assert line['median_vs_floor'] == 1.058 and line['block_medians'] == []
     assert line['met'] is False and line['exchanges_per_run'] == [1]
     fast = [dict(r, wall_s=4.2, cpu_s=8.4) if r['scenario'] == 'o' else r for r in THREE_ROUNDS]
     assert cold_lookup.summary(results_of(fast))[0]['met'] is True  # 1.05
@@ -61,7 +73,7 @@ def test_the_report_table_shows_the_floor_beside_the_target():
     results['summary'] = cold_lookup.summary(results)
     results['problems'] = []
     row = [line for line in report.cold_lookup_lines(results) if line.startswith('| run |')]
-    assert row == ['| run | 1.100, 1.050, 1.200 | **1.100** | 1.100 | 1 | %s | 1.040, 1.030, 1.000 | 1.030 |'
+    assert row == ['| run | 1.100, 1.050, 1.200 | **1.100** | 1.100 | 1 | %s | - | 1.040, 1.030, 1.000 | 1.030 | 1.058 |'
                    % report._mark(False)]
 
 
